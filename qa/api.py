@@ -1,0 +1,150 @@
+"""The pipeline behind every front end: question -> passages -> streamed reply -> verified Answer.
+
+    from qa import ask
+    a = ask("Who led the American delegation?")
+    a.text, a.citations, a.abstained
+
+`Pipeline` holds the index, embedder and model, loaded once and shared by
+`ask()`, the CLI, the chat server and the benchmarks.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from typing import Iterator
+
+from . import cite, documents, index as index_mod, models, prompts
+from .config import Config
+from .errors import BadQuestion
+from .retrieve import Retriever
+from .types import Answer
+
+_FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
+
+
+class Pipeline:
+    def __init__(self, config: Config | None = None, embedder=None, generator=None):
+        self.config = config or Config.from_env()
+        self._embedder, self._generator = embedder, generator
+        self._index = self._retriever = None
+        self._build_lock = threading.Lock()
+
+    # -- parts, loaded on first use ------------------------------------------
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from .embed import SentenceTransformerEmbedder
+
+            self._embedder = SentenceTransformerEmbedder(self.config.embedder, self.config.threads())
+        return self._embedder
+
+    @property
+    def generator(self):
+        if self._generator is None:
+            from .generate import LlamaGenerator
+
+            c = self.config
+            self._generator = LlamaGenerator(str(models.resolve(c.model)), c.n_ctx, c.threads(), c.n_batch, c.seed)
+        return self._generator
+
+    @property
+    def index(self):
+        if self._index is None:
+            self.build()
+        return self._index
+
+    def build(self, progress=None):
+        """(Re)build or update the index of config.docs; only changed documents are embedded."""
+        with self._build_lock:
+            self._index = index_mod.build(self.config, self.embedder, progress)
+            self._retriever = Retriever(self._index, self.embedder)
+        return self._index
+
+    def add_documents(self, paths, progress=None):
+        """Index more files or folders alongside the current ones (a new document set)."""
+        from dataclasses import replace
+
+        documents.expand(paths)  # fail early, before changing anything
+        self.config = replace(self.config, docs=tuple(dict.fromkeys(self.config.docs + tuple(map(str, paths)))))
+        return self.build(progress)
+
+    def documents(self) -> list[str]:
+        return self.index.docs
+
+    def text_of(self, doc: str) -> str:
+        return documents.text_of(doc)
+
+    # -- answering ------------------------------------------------------------
+    def check(self, question: str) -> str:
+        q = " ".join((question or "").split())
+        if not q:
+            raise BadQuestion("the question is empty")
+        if len(q) > self.config.max_question_chars:
+            raise BadQuestion(f"the question is too long ({len(q)} characters; the limit is "
+                              f"{self.config.max_question_chars})")
+        return q
+
+    def standalone(self, question: str, history=()) -> str:
+        """A follow-up rewritten to stand alone (for retrieval); other questions unchanged."""
+        if not history or not _FOLLOW_UP.search(question):
+            return question
+        last = [(q, a) for q, a in history][-2:]
+        reply = "".join(self.generator.stream(prompts.rewrite_messages(question, last), max_tokens=48)).strip()
+        reply = reply.splitlines()[0].strip() if reply else ""
+        if not reply or len(reply) > 3 * len(question) + 200:
+            return f"{last[-1][0]} {question}"
+        return reply
+
+    def stream(self, question: str, history=()) -> Iterator[str | Answer]:
+        """Yield reply pieces as the model writes them, then the verified Answer (last item)."""
+        t0 = time.perf_counter()
+        asked = self.check(question)
+        q = self.standalone(asked, history)
+        passages = self.retriever.search(q, self.config.top_k)
+        timings = {"retrieve_s": time.perf_counter() - t0}
+        if not passages or max(p.dense for p in passages) < self.config.min_dense:
+            timings["total_s"] = time.perf_counter() - t0
+            yield Answer(prompts.ABSTAIN, (), True, tuple(passages), timings, q)
+            return
+        pieces, first = [], None
+        for piece in self.generator.stream(prompts.answer_messages(q, passages), self.config.max_tokens):
+            if first is None:
+                first = time.perf_counter()
+                timings["first_token_s"] = first - t0
+            pieces.append(piece)
+            yield piece
+        raw = "".join(pieces)
+        checked = cite.verify(raw, passages, documents.text_of, q)
+        now = time.perf_counter()
+        timings["generate_s"] = now - (first or now)
+        timings["total_s"] = now - t0
+        yield Answer(checked.text, checked.citations, checked.abstained, tuple(passages), timings, q)
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self.index  # builds the retriever too
+        return self._retriever
+
+    def ask(self, question: str, history=()) -> Answer:
+        *_, answer = self.stream(question, history)
+        return answer
+
+
+_default: Pipeline | None = None
+_default_lock = threading.Lock()
+
+
+def default_pipeline() -> Pipeline:
+    """The process-wide pipeline (config from QA_* variables), created on first use."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Pipeline()
+        return _default
+
+
+def ask(question: str, history=()) -> Answer:
+    """Answer one question from the indexed documents (seeds/ unless QA_DOCS says otherwise)."""
+    return default_pipeline().ask(question, history)

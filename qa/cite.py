@@ -1,0 +1,145 @@
+"""Verifying an answer against its passages: every shown claim carries a
+citation whose quote is verbatim source text at its offsets, or it goes.
+
+    verify("Wendy Sherman led it [1].", passages, text_of)
+    # -> Verified(text="Wendy Sherman led it [1].", citations=(Citation(n=1, quote="Wendy Sherman, the US ...", ...),))
+
+Per answer sentence: its claim words are matched against the sentences of the
+passages it cites; the best-supported source clause run becomes the quote. A
+sentence citing the wrong passage is repaired (re-pointed to the passage that
+supports it); a sentence no passage supports, or that names a number or name
+found in no passage, is removed. Nothing left -> the answer abstains.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .chunk import sentences
+from .prompts import ABSTAIN
+from .retrieve import tokens
+from .types import Citation, Passage
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+MIN_SUPPORT = 0.5   # share of a claim's content words found in its quotes
+_CLAUSE = re.compile(r"[,;:—–]\s+|\s+[—–]\s+")
+_NUMBER = re.compile(r"\d[\d,.]*")
+_ABSTAIN_RE = re.compile(
+    r"documents? (?:do(?:es)?n[’']t|do(?:es)? not) (?:say|contain|mention|state|provide)|"
+    r"passages? (?:do(?:es)?n[’']t|do(?:es)? not) (?:say|contain|mention|state|provide)|"
+    r"(?:no|not enough) information|not (?:mentioned|specified|stated|provided)|cannot be determined|"
+    r"(?:is|are) not (?:given|known)", re.I)
+
+
+@dataclass(frozen=True)
+class Verified:
+    text: str
+    citations: tuple[Citation, ...]
+    abstained: bool
+
+
+def is_abstention(text: str) -> bool:
+    return not text.strip() or ABSTAIN.lower() in text.lower() or bool(_ABSTAIN_RE.search(text))
+
+
+def key_terms(text: str) -> set[str]:
+    """Numbers and capitalised words not at a sentence start: what must never be invented."""
+    keys = {n.strip(",.") for n in _NUMBER.findall(text)}
+    for m in re.finditer(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]+)", text.strip()):
+        keys.update(tokens(m.group(1)))
+    return {k for k in keys if k}
+
+
+def _spans(doc_text: str, p: Passage) -> list[tuple[int, int]]:
+    """Clause spans of the passage's sentences, in document offsets."""
+    out = []
+    for a, b in sentences(doc_text, p.chunk.start, p.chunk.end):
+        pos = a
+        for m in _CLAUSE.finditer(doc_text, a, b):
+            out.append((pos, m.start()))
+            pos = m.end()
+        out.append((pos, b))
+    return out
+
+
+def best_quote(claim: set[str], doc_text: str, p: Passage) -> tuple[float, int, int, set[str]]:
+    """The shortest run of clauses (within one sentence) covering most of the claim words.
+
+    Returns (support share, start, end, matched words)."""
+    best = (0.0, p.chunk.start, p.chunk.start, set())
+    if not claim:
+        return best
+    for a, b in sentences(doc_text, p.chunk.start, p.chunk.end):
+        clauses = [s for s in _spans(doc_text, p) if a <= s[0] and s[1] <= b]
+        for i in range(len(clauses)):
+            seen: set[str] = set()
+            for j in range(i, len(clauses)):
+                seen |= set(tokens(doc_text[clauses[j][0]:clauses[j][1]])) & claim
+                share = len(seen) / len(claim)
+                s, e = clauses[i][0], clauses[j][1]
+                if share > best[0] or (share == best[0] and share > 0 and e - s < best[2] - best[1]):
+                    best = (share, s, e, set(seen))
+    return best
+
+
+def verify(answer: str, passages: list[Passage], text_of, question: str = "") -> Verified:
+    """Keep the supported sentences of `answer`, each with verified citations."""
+    if is_abstention(answer) or not passages:
+        return Verified(ABSTAIN, (), True)
+    supplied = set(tokens(question))
+    kept, cites = [], {}
+    for a, b in sentences(answer):
+        sentence = answer[a:b]
+        claim_text = MARKER.sub("", sentence).strip()
+        claim = set(tokens(claim_text))
+        if not claim:
+            continue
+        cited = [int(n) for m in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", m.group(1))]
+        cited = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
+        found = _support(claim, cited, passages, text_of)
+        if _covered(claim, claim_text, found, passages, text_of, supplied) is False:
+            found = _support(claim, range(1, len(passages) + 1), passages, text_of)  # repair
+        if not _covered(claim, claim_text, found, passages, text_of, supplied):
+            continue
+        marks = []
+        for n, (share, s, e, _) in found:
+            doc = passages[n - 1].chunk.doc
+            quote = text_of(doc)[s:e]
+            assert text_of(doc)[s:e] == quote and quote  # by construction; never show an unverified quote
+            cites.setdefault((n, s, e), Citation(n, passages[n - 1].chunk.id, doc, s, e, quote))
+            marks.append(n)
+        kept.append(claim_text.rstrip() if claim_text[-1:] not in ".!?" else claim_text[:-1].rstrip())
+        kept[-1] += "".join(f" [{n}]" for n in dict.fromkeys(marks)) + (claim_text[-1] if claim_text[-1] in ".!?" else ".")
+    if not kept:
+        return Verified(ABSTAIN, (), True)
+    ordered = tuple(sorted(cites.values(), key=lambda c: (c.n, c.start)))
+    return Verified(" ".join(kept), ordered, False)
+
+
+def _support(claim, numbers, passages, text_of) -> list[tuple[int, tuple]]:
+    """Best quote per passage number, best first; passages with no overlap are skipped."""
+    scored = []
+    for n in numbers:
+        p = passages[n - 1]
+        q = best_quote(claim, text_of(p.chunk.doc), p)
+        if q[0] > 0:
+            scored.append((n, q))
+    scored.sort(key=lambda x: (-x[1][0], x[0]))
+    # a second passage is kept only if it adds words the first does not cover
+    out, covered = [], set()
+    for n, q in scored:
+        if not out or q[3] - covered:
+            out.append((n, q))
+            covered |= q[3]
+    return out
+
+
+def _covered(claim, claim_text, found, passages, text_of, supplied) -> bool:
+    matched = set().union(*(q[3] for _, q in found)) if found else set()
+    if len(matched) / len(claim) < MIN_SUPPORT:
+        return False
+    # every number and name in the claim must be in a cited passage or in the question
+    cited_text = " ".join(text_of(passages[n - 1].chunk.doc)[passages[n - 1].chunk.start:passages[n - 1].chunk.end]
+                          for n, _ in found)
+    pool = set(tokens(cited_text)) | supplied | {x.strip(",.") for x in _NUMBER.findall(cited_text)}
+    return key_terms(claim_text) <= pool

@@ -1,0 +1,53 @@
+"""One flat configuration: a frozen dataclass, overridden by QA_* environment
+variables (`QA_TOP_K=6`) and then by CLI flags / keyword arguments."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository (editable install)
+
+
+@dataclass(frozen=True)
+class Config:
+    docs: tuple[str, ...] = (str(ROOT / "seeds"),)  # files or folders to answer from
+    index_dir: str = str(ROOT / "index")            # where the persisted index lives
+    model: str = ""                                  # GGUF path; "" = registry default
+    embedder: str = ""                               # sentence-transformers path; "" = packaged MiniLM
+    top_k: int = 4                                   # passages given to the model
+    chunk_sentences: int = 3                         # sentences per chunk
+    chunk_overlap: int = 1                           # sentences shared by neighbouring chunks
+    max_chunk_chars: int = 800                       # hard cap on a chunk's length
+    min_dense: float = 0.15                          # below this best cosine: abstain without the LLM
+    n_ctx: int = 2048                                # model context window (tokens)
+    n_threads: int = 0                               # 0 = physical cores
+    n_batch: int = 512                               # prompt-processing batch size
+    max_tokens: int = 96                             # cap on generated tokens
+    seed: int = 0                                    # sampling seed (decoding is greedy anyway)
+    max_question_chars: int = 2000                   # longer questions are refused
+
+    @classmethod
+    def from_env(cls, env: dict | None = None, **overrides) -> "Config":
+        """Defaults, then QA_<FIELD> variables, then non-None keyword overrides."""
+        env = os.environ if env is None else env
+        values = {}
+        for f in fields(cls):
+            raw = env.get("QA_" + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            if f.name == "docs":
+                values[f.name] = tuple(p for p in raw.split(os.pathsep) if p)
+            elif isinstance(f.default, int):
+                values[f.name] = int(raw)
+            elif isinstance(f.default, float):
+                values[f.name] = float(raw)
+            else:
+                values[f.name] = raw
+        values.update({k: (tuple(v) if k == "docs" else v) for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+    def threads(self) -> int:
+        if self.n_threads > 0:
+            return self.n_threads
+        return max(1, (os.cpu_count() or 2))

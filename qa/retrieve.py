@@ -1,0 +1,94 @@
+"""Hybrid retrieval: BM25 over words and dense FAISS search, fused by reciprocal rank.
+
+    retriever = Retriever(index, embedder)
+    retriever.search("Who led the American delegation?", k=4)  # -> [Passage, ...] best first
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+
+import numpy as np
+
+from .types import Passage
+
+STOP = frozenset("""a an the and or but if of to in on at by for with from as is are was were be been being
+do does did has have had it its this that these those there their they them he she his her him we our you
+your i me my what which who whom whose when where why how than then so not no nor into about over after
+before also would could should will shall may might can said says say""".split())
+RRF_K = 60  # the usual reciprocal-rank constant: 1 / (60 + rank)
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased content words, possessives and plural s folded.
+
+    >>> tokens("Russia's troops were near Ukraine")
+    ['russia', 'troop', 'near', 'ukraine']
+    """
+    out = []
+    for w in _WORD.findall(text.lower()):
+        w = re.sub(r"['’]s$", "", w).replace("’", "'")
+        if w in STOP:
+            continue
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        out.append(w)
+    return out
+
+
+class BM25:
+    """Okapi BM25 over an inverted index: fast on small and large corpora alike."""
+
+    def __init__(self, texts: list[str], k1: float = 1.2, b: float = 0.75):
+        self.k1, self.b, self.n = k1, b, len(texts)
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)  # term -> [(doc, tf)]
+        lengths = np.zeros(self.n, dtype="float32")
+        for i, t in enumerate(texts):
+            toks = tokens(t)
+            lengths[i] = len(toks)
+            for term, tf in Counter(toks).items():
+                self.postings[term].append((i, tf))
+        self.norm = k1 * (1 - b + b * lengths / max(1e-9, lengths.mean() if self.n else 1.0))
+
+    def scores(self, query: str) -> np.ndarray:  # (n,)
+        out = np.zeros(self.n, dtype="float32")
+        for term in set(tokens(query)):
+            post = self.postings.get(term)
+            if not post:
+                continue
+            idf = math.log(1 + (self.n - len(post) + 0.5) / (len(post) + 0.5))
+            ids = np.fromiter((d for d, _ in post), dtype=np.int64, count=len(post))
+            tf = np.fromiter((f for _, f in post), dtype=np.float32, count=len(post))
+            out[ids] += idf * tf * (self.k1 + 1) / (tf + self.norm[ids])
+        return out
+
+
+class Retriever:
+    def __init__(self, index, embedder, depth: int = 20):
+        self.index, self.embedder, self.depth = index, embedder, depth
+        self.bm25 = BM25([c.text for c in index.chunks])
+
+    def search(self, query: str, k: int = 4) -> list[Passage]:
+        """Top-k passages by RRF of the BM25 and dense rankings (each cut at `depth`)."""
+        chunks = self.index.chunks
+        if not chunks:
+            return []
+        depth = min(self.depth, len(chunks))
+        qv = self.embedder.embed([query])
+        sims, ids = self.index.vectors.search(qv, depth)
+        dense = {int(i): float(s) for i, s in zip(ids[0], sims[0]) if i >= 0}
+        lexical = self.bm25.scores(query)
+        top_lex = [int(i) for i in np.argsort(-lexical, kind="stable")[:depth] if lexical[i] > 0]
+        fused: dict[int, float] = defaultdict(float)
+        for rank, i in enumerate(dense):
+            fused[i] += 1 / (RRF_K + rank + 1)
+        for rank, i in enumerate(top_lex):
+            fused[i] += 1 / (RRF_K + rank + 1)
+        order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+        missing = [i for i in order if i not in dense]
+        if missing:  # a lexical-only hit still gets its true cosine, for the abstention gate
+            vecs = np.stack([self.index.vectors.reconstruct(i) for i in missing])
+            dense.update({i: float(v @ qv[0]) for i, v in zip(missing, vecs)})
+        return [Passage(chunks[i], fused[i], dense[i]) for i in order]

@@ -1,0 +1,67 @@
+"""The small frozen value objects that flow through the pipeline.
+
+Chunk -> Passage (a retrieved chunk with its score) -> Answer (text, verified
+Citations, the passages it was built from, per-stage timings).
+Offsets are character offsets into the *loaded* text of the document
+(`qa.documents.text_of(doc)`), so every quote can be checked with
+`text_of(doc)[start:end] == quote`.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str     # sha1 of doc + offsets + text, 16 hex chars: stable across rebuilds
+    doc: str    # document path as given to the index (relative where possible)
+    start: int  # char offset of text in the document
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk: Chunk
+    score: float  # fused retrieval score (RRF), higher is better
+    dense: float = 0.0  # cosine similarity of question and chunk
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int         # the [n] marker in the answer text (1-based passage number)
+    chunk_id: str
+    doc: str
+    start: int     # text_of(doc)[start:end] == quote
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    citations: tuple[Citation, ...] = ()
+    abstained: bool = False
+    passages: tuple[Passage, ...] = ()
+    timings: dict = field(default_factory=dict)  # stage -> seconds: retrieve_s, first_token_s, generate_s, total_s
+    question: str = ""
+
+    def to_json(self) -> dict:
+        """The stable `qa ask --json` schema."""
+        return {
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [
+                {"n": c.n, "doc": c.doc, "start": c.start, "end": c.end, "quote": c.quote}
+                for c in self.citations
+            ],
+            "passages": [
+                {"doc": p.chunk.doc, "start": p.chunk.start, "end": p.chunk.end, "score": round(p.score, 6)}
+                for p in self.passages
+            ],
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+def chunk_to_dict(c: Chunk) -> dict:
+    return asdict(c)
