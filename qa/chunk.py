@@ -28,15 +28,22 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[i
     end = len(text) if end is None else end
     spans, pos = [], start
     for m in _END.finditer(text, start, end):
-        if m.group() != "\n":
-            word = re.search(r"([\w.]+)\.*$", text[pos:m.start()])
-            if word and m.group().startswith(".") and (word.group(1).lower().rstrip(".") in _ABBREV
-                                                      or len(word.group(1)) == 1):
-                continue
+        if m.group() != "\n" and _continues(text, pos, m):
+            continue
         _add(text, pos, m.end(), spans)
         pos = m.end()
     _add(text, pos, end, spans)
     return spans
+
+
+def _continues(text: str, pos: int, m: re.Match) -> bool:
+    """True when this period is not a sentence end: "Mr.", "p.m.", "J." or a lower-case next word."""
+    nxt = re.match(r"\s*(\S)", text[m.end():m.end() + 20])
+    if nxt and nxt.group(1).islower():
+        return True
+    word = re.search(r"([\w.]+)$", text[pos:m.start()])
+    return bool(word and m.group().startswith(".") and (
+        word.group(1).lower() in _ABBREV or "." in word.group(1) or len(word.group(1)) == 1))
 
 
 def _add(text: str, a: int, b: int, spans: list) -> None:
@@ -69,7 +76,7 @@ def chunk_text(doc: str, text: str, size: int = 3, overlap: int = 1, max_chars: 
             window = window[:-1]
         a, b = window[0][0], window[-1][1]
         chunks.append(Chunk(chunk_id(doc, a, b, text[a:b]), doc, a, b, text[a:b]))
-        if i + size >= len(spans):
+        if i + len(window) >= len(spans):
             break
         i = max(i + 1, i + len(window) - overlap)  # next window starts `overlap` sentences back
     return chunks

@@ -1,0 +1,188 @@
+"""The command line: one subcommand per pipeline job.
+
+User mistakes (empty question, missing model, unreadable document, corrupt
+index) exit with status 2 and one line on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .config import Config
+from .errors import QAError
+
+
+def cmd_index(args, config: Config) -> int:
+    """Build or update the index of seeds/ or the given files and folders.
+
+    Example: qa index seeds/ notes/report.md
+    Only new or changed documents are embedded again."""
+    from .api import Pipeline
+
+    pipe = Pipeline(config)
+    idx = pipe.build(progress=lambda done, total, msg: print(f"  {msg}", file=sys.stderr))
+    print(f"indexed {len(idx.docs)} document(s), {len(idx.chunks)} chunks -> {idx.dir}")
+    return 0
+
+
+def cmd_ask(args, config: Config) -> int:
+    """Answer one question from the indexed documents, with verified citations.
+
+    Example: qa ask "Who led the American delegation?" --json"""
+    from .api import Pipeline
+
+    pipe = Pipeline(config)
+    if args.json:
+        print(json.dumps(pipe.ask(args.question).to_json(), ensure_ascii=False))
+        return 0
+    for item in pipe.stream(args.question):
+        if not isinstance(item, str):
+            print_answer(item)
+    return 0
+
+
+def print_answer(answer) -> None:
+    print(answer.text)
+    for c in answer.citations:
+        print(f'  [{c.n}] {c.doc}:{c.start}-{c.end} "{c.quote}"')
+    t = answer.timings
+    print(f"  ({t.get('total_s', 0):.1f} s" + (f", first token {t['first_token_s']:.1f} s" if "first_token_s" in t else "")
+          + ")", file=sys.stderr)
+
+
+def cmd_chat(args, config: Config) -> int:
+    """Chat in the terminal; follow-up questions keep the conversation. Ctrl-D quits.
+
+    Example: qa chat"""
+    from .api import Pipeline
+
+    pipe, history = Pipeline(config), []
+    while True:
+        try:
+            question = input("you> ")
+        except EOFError:
+            print()
+            return 0
+        if not question.strip():
+            continue
+        try:
+            for item in pipe.stream(question, history):
+                if not isinstance(item, str):
+                    print_answer(item)
+                    history.append((question, item.text))
+        except QAError as e:
+            print(f"error: {e}", file=sys.stderr)
+
+
+def cmd_serve(args, config: Config) -> int:
+    """Open the browser chat on the indexed documents (http://127.0.0.1:7860).
+
+    Example: qa serve --port 7860"""
+    from .api import Pipeline
+    from .app import launch
+
+    launch(host=args.host, port=args.port, pipeline=Pipeline(config))
+    return 0
+
+
+def cmd_eval(args, config: Config) -> int:
+    """Evaluate on a JSONL test set; prints metrics, writes metrics.json, answers.jsonl, report.md.
+
+    Example: qa eval tests/data/nato_qa.jsonl --out runs/eval"""
+    from .evaluate import run
+
+    run(args.testset, config, out=args.out, limit=args.limit)
+    return 0
+
+
+def cmd_bench(args, config: Config) -> int:
+    """Measure speed against raw llama.cpp (and LlamaIndex with --peer); writes bench.json.
+
+    Example: qa bench --quick"""
+    from .bench import run
+
+    run(config, peer=args.peer, questions=args.questions, out=args.out, quick=args.quick)
+    return 0
+
+
+def cmd_models(args, config: Config) -> int:
+    """Show the embedder and chat models: which is used, where the files are, how to install others.
+
+    Example: qa models"""
+    from . import models
+    from .embed import PACKAGED, packaged_minilm_path
+
+    try:
+        emb = config.embedder or packaged_minilm_path()
+    except QAError as e:
+        emb = f"not installed ({e})"
+    print(f"embedder: {emb}\n  package: {PACKAGED}")
+    print(f"chat model in use: {config.model or models.registry()['default']}  (set QA_MODEL or --model to any GGUF file)")
+    for row in models.describe():
+        mark = "*" if row["default"] else " "
+        state = "installed" if row["installed"] else "not installed"
+        print(f"{mark} {row['name']}: {row['about']} [{state}]")
+        print(f"    file: {row['file'] or '-'}\n    install: {row['install']}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="qa", description="Offline question answering over documents.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    def add(name, fn):
+        p = sub.add_parser(name, help=fn.__doc__.splitlines()[0], description=fn.__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(fn=fn)
+        p.add_argument("--model", help="GGUF file or registry name (QA_MODEL)")
+        p.add_argument("--index-dir", help="where indexes live (QA_INDEX_DIR)")
+        p.add_argument("--top-k", type=int, help="passages given to the model (QA_TOP_K)")
+        p.add_argument("--threads", type=int, dest="n_threads", help="CPU threads (QA_N_THREADS)")
+        p.add_argument("--ctx", type=int, dest="n_ctx", help="model context size (QA_N_CTX)")
+        return p
+
+    p = add("index", cmd_index)
+    p.add_argument("docs", nargs="*", help="files or folders (default: seeds/)")
+    p = add("ask", cmd_ask)
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--docs", nargs="+", help="files or folders to answer from")
+    p = add("chat", cmd_chat)
+    p.add_argument("--docs", nargs="+")
+    p = add("serve", cmd_serve)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--docs", nargs="+")
+    p = add("eval", cmd_eval)
+    p.add_argument("testset")
+    p.add_argument("--docs", nargs="+")
+    p.add_argument("--out", default="runs/eval")
+    p.add_argument("--limit", type=int)
+    p = add("bench", cmd_bench)
+    p.add_argument("--peer", action="store_true", help="also run LlamaIndex on the same model")
+    p.add_argument("--quick", action="store_true", help="two questions, no peer")
+    p.add_argument("--questions", default=None)
+    p.add_argument("--out", default="runs/bench")
+    p.add_argument("--docs", nargs="+")
+    add("models", cmd_models)
+    return ap
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    overrides = {k: getattr(args, k, None) for k in ("model", "index_dir", "top_k", "n_threads", "n_ctx")}
+    docs = getattr(args, "docs", None)
+    overrides["docs"] = tuple(docs) if docs else None
+    try:
+        config = Config.from_env(**overrides)
+        return args.fn(args, config)
+    except QAError as e:
+        print(f"qa: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

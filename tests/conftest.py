@@ -1,0 +1,73 @@
+"""Deterministic fakes and shared fixtures.
+
+ToyEmbedder: one dimension per vocabulary word, value = count of that word in
+the text, rows scaled to unit length, so every cosine can be worked out by hand.
+ScriptedGenerator: replays canned replies and records every prompt it was sent.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.config import ROOT, Config
+from qa.retrieve import tokens
+
+ARTICLE = ROOT / "seeds" / "nato_russia_talks.txt"
+
+
+class ToyEmbedder:
+    name = "toy"
+
+    def __init__(self, vocab=("sherman", "delegation", "american", "troop", "ukraine", "russia", "nato",
+                              "truss", "stoltenberg", "grushko", "brussel", "sanction")):
+        self.vocab = list(vocab)
+        self.dim = len(self.vocab) + 1  # the last dimension is a constant, so no row is all zeros
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts):
+        self.calls.append(list(texts))
+        rows = []
+        for t in texts:
+            toks = tokens(t)
+            v = np.array([toks.count(w) for w in self.vocab] + [0.1], dtype="float32")
+            rows.append(v / np.linalg.norm(v))
+        return np.array(rows, dtype="float32").reshape(len(texts), self.dim)
+
+
+class ScriptedGenerator:
+    name = "scripted"
+
+    def __init__(self, replies):
+        self.replies = list(replies)
+        self.prompts: list[list[dict]] = []
+        self.last_prompt_tokens = self.last_completion_tokens = 0
+
+    def stream(self, messages, max_tokens=96):
+        self.prompts.append(messages)
+        reply = self.replies.pop(0) if self.replies else ""
+        for i, word in enumerate(reply.split(" ")):  # streamed word by word, spaces kept
+            yield word if i == 0 else " " + word
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path_factory, monkeypatch):
+    """No test reads or writes the repository's index/: QA_INDEX_DIR points at a temp dir."""
+    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path_factory.getbasetemp() / "index"))
+    for var in ("QA_MODEL", "QA_DOCS", "QA_TOP_K"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def article_dir(tmp_path) -> Path:
+    d = tmp_path / "docs"
+    d.mkdir()
+    shutil.copy(ARTICLE, d / ARTICLE.name)
+    return d
+
+
+@pytest.fixture
+def toy_config(article_dir, tmp_path) -> Config:
+    return Config(docs=(str(article_dir),), index_dir=str(tmp_path / "index"))
