@@ -1,0 +1,75 @@
+import pytest
+
+from qa import prompts
+from qa.api import Pipeline
+from qa.errors import BadQuestion
+
+from conftest import ScriptedGenerator, ToyEmbedder
+
+SHERMAN = "Wendy Sherman, the US deputy secretary of state, led the American delegation [1]."
+
+
+def pipeline(config, *replies):
+    return Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator(replies))
+
+
+def test_answer_streams_then_verifies_with_exact_prompt(toy_config):
+    p = pipeline(toy_config, SHERMAN)
+    items = list(p.stream("Who led the American delegation?"))
+    *pieces, answer = items
+    assert "".join(pieces) == SHERMAN and all(isinstance(x, str) for x in pieces)
+    assert answer.text == SHERMAN and not answer.abstained
+    [c] = answer.citations
+    assert c.quote == "Wendy Sherman, the US deputy secretary of state who led the American delegation"
+    assert p.text_of(c.doc)[c.start:c.end] == c.quote
+    assert answer.passages[0].chunk.id == c.chunk_id
+    [messages] = p.generator.prompts
+    assert messages == prompts.answer_messages("Who led the American delegation?", answer.passages)
+    assert messages[0]["content"] == prompts.SYSTEM
+    assert messages[1]["content"].startswith("Passages:\n[1] ")
+    assert messages[1]["content"].endswith("\n\nQuestion: Who led the American delegation?")
+    assert set(answer.timings) == {"retrieve_s", "first_token_s", "generate_s", "total_s"}
+
+
+def test_nothing_relevant_retrieved_means_no_llm_call(toy_config):
+    p = pipeline(toy_config, "should never be used")
+    a = p.ask("What is the capital of Peru?")  # no vocabulary word: every cosine is the constant 0.1-ish
+    assert a.abstained and a.text == prompts.ABSTAIN and a.citations == ()
+    assert p.generator.prompts == []
+
+
+def test_model_abstention_is_passed_through_without_citations(toy_config):
+    a = pipeline(toy_config, prompts.ABSTAIN).ask("What did Russia say about Sherman's troops?")
+    assert a.abstained and a.citations == () and a.text == prompts.ABSTAIN
+
+
+def test_unsupported_answer_becomes_an_abstention(toy_config):
+    a = pipeline(toy_config, "Volodymyr Zelensky is the President of Ukraine [1].").ask("Who is Ukraine's president?")
+    assert a.abstained and a.citations == ()
+
+
+@pytest.mark.parametrize("q, msg", [("", "empty"), ("   \n\t", "empty"), ("x" * 100_000, "too long")])
+def test_bad_questions_are_refused_before_any_work(toy_config, q, msg):
+    p = pipeline(toy_config, SHERMAN)
+    with pytest.raises(BadQuestion, match=msg):
+        p.ask(q)
+    assert p.embedder.calls == [] and p.generator.prompts == []
+
+
+def test_follow_up_is_rewritten_for_retrieval(toy_config):
+    p = pipeline(toy_config, "What did Wendy Sherman say about the troops?", "She said it is hard to have dialogue.")
+    a = p.ask("What did she say about the troops?", history=[("Who led the American delegation?", SHERMAN)])
+    assert a.question == "What did Wendy Sherman say about the troops?"
+    rewrite, answer = p.generator.prompts
+    assert rewrite == prompts.rewrite_messages("What did she say about the troops?",
+                                               [("Who led the American delegation?", SHERMAN)])
+    assert answer[1]["content"].endswith("Question: What did Wendy Sherman say about the troops?")
+
+
+def test_json_schema(toy_config):
+    a = pipeline(toy_config, SHERMAN).ask("Who led the American delegation?")
+    j = a.to_json()
+    assert set(j) == {"answer", "abstained", "citations", "passages", "timings"}
+    assert set(j["citations"][0]) == {"n", "doc", "start", "end", "quote"}
+    assert set(j["passages"][0]) == {"doc", "start", "end", "score"}
+    assert {"total_s", "first_token_s"} <= set(j["timings"])

@@ -1,0 +1,64 @@
+from qa.chunk import chunk_text
+from qa.cite import is_abstention, key_terms, verify
+from qa.prompts import ABSTAIN
+from qa.types import Passage
+
+DOC = ("Wendy Sherman, the US deputy secretary of state who led the American delegation, said Russia "
+       "brought nothing new to the talks. Nato said it was united.\n\n"
+       "Liz Truss, the UK Foreign Secretary, said Russia's build-up was unacceptable. "
+       "The council was established in 2002.")
+TEXTS = {"doc.txt": DOC}
+
+
+def text_of(doc):
+    return TEXTS[doc]
+
+
+def passages():
+    chunks = chunk_text("doc.txt", DOC, size=2, overlap=0)
+    return [Passage(c, 1.0 / (i + 1), 0.5) for i, c in enumerate(chunks)]
+
+
+def test_supported_sentence_keeps_a_verbatim_quote_of_the_shortest_clause_run():
+    v = verify("Wendy Sherman, the US deputy secretary of state, led the American delegation [1].",
+               passages(), text_of)
+    assert not v.abstained
+    assert v.text == "Wendy Sherman, the US deputy secretary of state, led the American delegation [1]."
+    [c] = v.citations
+    assert c.quote == "Wendy Sherman, the US deputy secretary of state who led the American delegation"
+    assert DOC[c.start:c.end] == c.quote and c.n == 1 and c.doc == "doc.txt"
+
+
+def test_wrong_marker_is_repaired_to_the_supporting_passage():
+    v = verify("The council was established in 2002 [1].", passages(), text_of)
+    assert v.text == "The council was established in 2002 [2]."
+    assert [c.quote for c in v.citations] == ["The council was established in 2002."]
+
+
+def test_unsupported_sentence_is_removed_and_the_rest_kept():
+    v = verify("Liz Truss is the UK Foreign Secretary [2]. She likes tennis and football [2].", passages(), text_of)
+    assert v.text == "Liz Truss is the UK Foreign Secretary [2]."
+    assert len(v.citations) == 1
+
+
+def test_invented_name_or_number_makes_the_answer_abstain():
+    # the words "delegation" and "led" are supported, but "Blinken" is in no passage
+    assert verify("Antony Blinken led the American delegation [1].", passages(), text_of).abstained
+    assert verify("The council was established in 1997 [2].", passages(), text_of).abstained
+
+
+def test_abstention_phrase_and_variants():
+    assert verify(ABSTAIN, passages(), text_of) == verify("", passages(), text_of)
+    v = verify("The passages do not mention the President of Ukraine.", passages(), text_of)
+    assert v.abstained and v.text == ABSTAIN and v.citations == ()
+    assert is_abstention("There is no information about that.")
+    assert not is_abstention("Wendy Sherman led it [1].")
+
+
+def test_names_from_the_question_count_as_supplied():
+    v = verify("Nato said it was united [1].", passages(), text_of, question="What did Nato say?")
+    assert not v.abstained and v.citations[0].quote == "Nato said it was united."
+
+
+def test_key_terms_are_numbers_and_inner_capitals():
+    assert key_terms("The talks in Geneva had 100,000 troops.") == {"geneva", "100,000"}

@@ -1,0 +1,77 @@
+import json
+import shutil
+
+import pytest
+
+from qa import index as ix
+from qa.config import Config
+from qa.errors import IndexError_
+
+from conftest import ToyEmbedder
+
+
+def test_build_persists_readable_files_and_a_manifest(toy_config):
+    idx = ix.build(toy_config, ToyEmbedder())
+    m = json.loads((idx.dir / "manifest.json").read_text())
+    assert m["format"] == ix.FORMAT and m["embedder"] == "toy" and m["dim"] == 13
+    assert m["chunk"] == {"sentences": 3, "overlap": 1, "max_chars": 800}
+    [(doc, digest)] = m["documents"].items()
+    assert doc.endswith("nato_russia_talks.txt") and len(digest) == 64
+    lines = (idx.dir / m["files"]["chunks"]).read_text().splitlines()
+    assert len(lines) == m["n_chunks"] == len(idx.chunks) == idx.vectors.ntotal
+    assert sorted(p.name for p in idx.dir.iterdir()) == sorted(["manifest.json", *m["files"].values()])
+
+
+def test_unchanged_documents_are_not_embedded_again(toy_config, article_dir):
+    emb = ToyEmbedder()
+    ix.build(toy_config, emb)
+    ix.build(toy_config, emb)
+    assert len(emb.calls) == 1
+    (article_dir / "extra.md").write_text("# Notes\n\nSherman met Sannino in Brussels.\n")
+    idx = ix.build(toy_config, emb)
+    assert len(emb.calls) == 2 and emb.calls[1] == ["# Notes\n\nSherman met Sannino in Brussels."]
+    assert len(idx.docs) == 2
+
+
+def test_changed_chunk_settings_rebuild_everything(toy_config):
+    emb = ToyEmbedder()
+    ix.build(toy_config, emb)
+    from dataclasses import replace
+
+    idx = ix.build(replace(toy_config, chunk_sentences=2, chunk_overlap=0), emb)
+    assert len(emb.calls) == 2 and idx.manifest["chunk"]["sentences"] == 2
+
+
+def test_corrupt_index_is_reported_then_rebuilt_from_the_documents(toy_config):
+    emb = ToyEmbedder()
+    idx = ix.build(toy_config, emb)
+    (idx.dir / idx.manifest["files"]["vectors"]).write_bytes(b"not a faiss file")
+    with pytest.raises(IndexError_, match="corrupt"):
+        ix.load(idx.dir)
+    again = ix.build(toy_config, emb)
+    assert again.vectors.ntotal == len(again.chunks) and len(emb.calls) == 2
+
+
+def test_interrupted_build_leaves_the_previous_index_loadable(toy_config, article_dir, monkeypatch):
+    emb = ToyEmbedder()
+    before = ix.build(toy_config, emb)
+    (article_dir / "new.txt").write_text("Another document about Nato.\n")
+
+    def crash(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ix, "_atomic_write", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ix.build(toy_config, emb)
+    monkeypatch.undo()
+    after = ix.load(before.dir)
+    assert [c.id for c in after.chunks] == [c.id for c in before.chunks]
+
+
+def test_document_sets_get_separate_indexes(tmp_path, article_dir):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "a.txt").write_text("Something else entirely.\n")
+    a = ix.set_dir(Config(docs=(str(article_dir),), index_dir=str(tmp_path / "i")))
+    b = ix.set_dir(Config(docs=(str(other),), index_dir=str(tmp_path / "i")))
+    assert a != b and a.parent == b.parent
