@@ -1,0 +1,97 @@
+"""`qa eval`: answer every question of a JSONL test set and score the answers.
+
+    qa eval tests/data/nato_qa.jsonl --out runs/eval
+    -> runs/eval/metrics.json   aggregate metrics (see qa.metrics.aggregate) + run settings
+       runs/eval/answers.jsonl  one line per question: answer, citations, abstained, timings, correct
+       runs/eval/report.md      table, worst misses, and report.png (per-category accuracy, latency)
+
+Test set lines: {"id", "question", "answers": [...], "answerable": bool, "evidence": [...]}
+(extra fields ignored; "category" used for the per-category chart when present).
+Decoding is greedy, so a second run gives the same metrics.json, timings aside.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from . import documents
+from .config import Config
+from .errors import QAError
+from .metrics import Scored, aggregate, score
+
+TIMING_KEYS = ("first_token_p50_s", "total_p50_s", "total_p95_s")
+
+
+def load_testset(path: str, limit: int | None = None) -> list[dict]:
+    """Parse and check a test set; a bad line is a one-line error naming it."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise QAError(f"{path}: cannot read test set ({e})") from None
+    items = []
+    for no, line in enumerate(lines, 1):
+        if limit and len(items) >= limit:
+            break
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            assert isinstance(item["question"], str) and isinstance(item["answerable"], bool)
+            assert isinstance(item.get("answers", []), list)
+        except (ValueError, KeyError, AssertionError, TypeError):
+            raise QAError(f"{path}:{no}: needs question (str), answerable (bool), answers (list)") from None
+        item.setdefault("id", str(no))
+        items.append(item)
+    return items
+
+
+def evaluate(items: list[dict], pipeline, progress=True) -> list[tuple[dict, object, Scored]]:
+    """Ask every question; returns (item, Answer, Scored) triples in test-set order."""
+    from tqdm import tqdm
+
+    out = []
+    for item in tqdm(items, desc="eval", unit="q", file=sys.stderr, disable=not progress):
+        answer = pipeline.ask(item["question"])
+        valid = tuple(documents.text_of(c.doc)[c.start:c.end] == c.quote for c in answer.citations)
+        out.append((item, answer, Scored(
+            id=str(item["id"]), answerable=item["answerable"], abstained=answer.abstained, answer=answer.text,
+            golds=tuple(item.get("answers", [])), evidence=tuple(item.get("evidence", []) or []),
+            quotes=tuple(c.quote for c in answer.citations), quotes_valid=valid,
+            retrieved=tuple(p.chunk.text for p in answer.passages),
+            first_token_s=answer.timings.get("first_token_s"), total_s=answer.timings["total_s"],
+            category=item.get("category", "answerable" if item["answerable"] else "unanswerable"))))
+    return out
+
+
+def run(testset: str, config: Config, out: str = "runs/eval", limit: int | None = None, pipeline=None) -> dict:
+    from .api import Pipeline
+
+    items = load_testset(testset, limit)
+    pipeline = pipeline or Pipeline(config)
+    results = evaluate(items, pipeline)
+    metrics = aggregate([r for _, _, r in results])
+    metrics["settings"] = {"testset": str(testset), "docs": pipeline.documents(),
+                           "model": getattr(pipeline.generator, "name", "?"), "top_k": config.top_k}
+    outdir = Path(out)
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    with open(outdir / "answers.jsonl", "w", encoding="utf-8") as f:
+        for item, answer, rec in results:
+            row = {"id": rec.id, "question": item["question"], "answerable": rec.answerable,
+                   "gold": list(rec.golds), **answer.to_json(), **score(rec)}
+            row.pop("passages")
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    from .report import write_report
+
+    write_report(outdir, metrics, results)
+    print(table(metrics))
+    print(f"wrote {outdir}/metrics.json, answers.jsonl, report.md")
+    return metrics
+
+
+def table(m: dict) -> str:
+    keys = ["n", "answerable_accuracy", "unanswerable_abstention", "false_abstention", "exact_match", "f1",
+            "quote_validity", "citation_precision", "retrieval_recall_at_k", *TIMING_KEYS]
+    width = max(map(len, keys))
+    return "\n".join(f"{k:<{width}}  {m[k]}" for k in keys)

@@ -1,0 +1,48 @@
+"""The human-readable evaluation report: report.md and its chart report.png."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .metrics import score
+
+
+def write_chart(path: Path, metrics: dict, totals: list[float]) -> None:
+    """Two panels: accuracy per question category, and the distribution of answer latency."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cats = metrics["by_category"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    names = list(cats)
+    ax1.barh(names, [cats[c]["accuracy"] for c in names], color="#3b7dd8")
+    ax1.set_xlim(0, 1)
+    ax1.set_xlabel("accuracy (answerable: correct answer; unanswerable: abstained)")
+    ax1.set_title("per category")
+    for i, c in enumerate(names):
+        ax1.text(0.01, i, f"n={cats[c]['n']}", va="center", color="white", fontsize=8)
+    ax2.hist(totals, bins=20, color="#6aa84f")
+    ax2.set_xlabel("seconds per answer")
+    ax2.set_title(f"latency (p50 {metrics['total_p50_s']} s, p95 {metrics['total_p95_s']} s)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_report(outdir: Path, metrics: dict, results) -> None:
+    write_chart(outdir / "report.png", metrics, [r.total_s for _, _, r in results])
+    s = metrics["settings"]
+    lines = [f"# Evaluation: {s['testset']}", "",
+             f"Model `{s['model']}`, top-k {s['top_k']}, documents: {', '.join(s['docs'])}", "",
+             "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in metrics.items() if not isinstance(v, dict)]
+    lines += ["", "![per-category accuracy and latency](report.png)", "", "## Misses", ""]
+    misses = [(item, answer, rec) for item, answer, rec in results if not score(rec)["correct"]]
+    if not misses:
+        lines.append("None.")
+    for item, answer, rec in misses:
+        want = "abstain" if not rec.answerable else " / ".join(rec.golds)
+        lines.append(f"- **{rec.id}** {item['question']} — expected: {want}; got: "
+                     f"{'(abstained)' if answer.abstained else answer.text}")
+    (outdir / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

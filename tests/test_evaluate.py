@@ -1,0 +1,59 @@
+import json
+
+import pytest
+
+from qa import prompts
+from qa.api import Pipeline
+from qa.errors import QAError
+from qa.evaluate import TIMING_KEYS, load_testset, run
+
+from conftest import ScriptedGenerator, ToyEmbedder
+
+ITEMS = [
+    {"id": "a", "question": "Who led the American delegation?", "answers": ["Wendy Sherman"], "answerable": True,
+     "evidence": ["Wendy Sherman, the US deputy secretary of state who led the American delegation"],
+     "category": "name"},
+    {"id": "b", "question": "Who is Ukraine's president?", "answers": [], "answerable": False, "evidence": []},
+    {"id": "c", "question": "What did Liz Truss say about Russia's troops?", "answers": ["unacceptable"],
+     "answerable": True, "category": "quote"},
+]
+REPLIES = ["Wendy Sherman, the US deputy secretary of state, led the American delegation [1].",
+           prompts.ABSTAIN, prompts.ABSTAIN]
+
+
+def write(tmp_path, items=ITEMS):
+    p = tmp_path / "set.jsonl"
+    p.write_text("".join(json.dumps(i) + "\n" for i in items))
+    return p
+
+
+def test_eval_writes_metrics_answers_and_report(toy_config, tmp_path, capsys):
+    pipe = Pipeline(toy_config, embedder=ToyEmbedder(), generator=ScriptedGenerator(REPLIES))
+    m = run(str(write(tmp_path)), toy_config, out=str(tmp_path / "out"), pipeline=pipe)
+    assert m["n"] == 3 and m["answerable_accuracy"] == 0.5 and m["unanswerable_abstention"] == 1.0
+    assert m["false_abstention"] == 0.5 and m["quote_validity"] == 1.0 and m["citation_precision"] == 1.0
+    assert m["by_category"] == {"name": {"n": 1, "accuracy": 1.0}, "quote": {"n": 1, "accuracy": 0.0},
+                                "unanswerable": {"n": 1, "accuracy": 1.0}}
+    rows = [json.loads(x) for x in (tmp_path / "out" / "answers.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["a", "b", "c"] and [r["correct"] for r in rows] == [True, True, False]
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "![per-category accuracy and latency](report.png)" in report and "**c**" in report
+    assert (tmp_path / "out" / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "answerable_accuracy" in capsys.readouterr().out
+
+
+def test_two_runs_give_the_same_metrics_timings_aside(toy_config, tmp_path):
+    got = []
+    for i in range(2):
+        pipe = Pipeline(toy_config, embedder=ToyEmbedder(), generator=ScriptedGenerator(REPLIES))
+        m = run(str(write(tmp_path)), toy_config, out=str(tmp_path / f"o{i}"), pipeline=pipe)
+        got.append({k: v for k, v in m.items() if k not in TIMING_KEYS})
+    assert got[0] == got[1]
+
+
+def test_bad_test_set_line_is_named(tmp_path):
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"question": "ok?", "answerable": true, "answers": []}\n{"question": 3}\n')
+    with pytest.raises(QAError, match=r"bad.jsonl:2: needs question"):
+        load_testset(str(p))
+    assert len(load_testset(str(p), limit=1)) == 1
