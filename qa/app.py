@@ -62,7 +62,7 @@ def answer_html(answer: Answer, turn: int, asked: str = "") -> str:
 
         body = MARKER.sub(link, esc(answer.text).replace("\n", "<br>"))
     meta = [timing(answer.timings)]
-    if asked and answer.question and " ".join(asked.split()).lower() != answer.question.lower():
+    if asked and answer.question and answer.question != asked:
         meta.append(f'<span class="qa-searched" title="the follow-up, rewritten to stand alone">'
                     f'searched for: {esc(answer.question)}</span>')
     kind = "qa-answer qa-abstained" if answer.abstained else "qa-answer"
@@ -71,7 +71,11 @@ def answer_html(answer: Answer, turn: int, asked: str = "") -> str:
 
 
 def timing(t: dict) -> str:
-    """'2.1 s · first token 0.9 s' (seconds, one decimal)."""
+    """The discreet per-answer timing line.
+
+    >>> timing({"retrieve_s": 0.02, "first_token_s": 0.93, "total_s": 2.14})
+    '2.1 s · first token 0.9 s'
+    """
     parts = [f"{t['total_s']:.1f} s"] if "total_s" in t else []
     if "first_token_s" in t:
         parts.append(f"first token {t['first_token_s']:.1f} s")
@@ -115,11 +119,11 @@ def sources_html(text_of, turns) -> str:
             text = text_of(chunk.doc)
             a, b = min([chunk.start] + [c.start for c in cites]), max([chunk.end] + [c.end for c in cites])
             where = ", ".join(f"chars {c.start:,}–{c.end:,}" for c in cites)
+            marked = passage_html(text, a, b, [(c.start, c.end) for c in cites])
             cards.append(
                 f'<div class="qa-src" id="cite-{i}-{n}"><div class="qa-src-head"><span class="qa-n">[{n}]</span>'
                 f'<span class="qa-doc" title="{esc(chunk.doc)}">{esc(Path(chunk.doc).name)}</span>'
-                f'<span class="qa-pos">{where}</span></div>'
-                f'<div class="qa-passage">{passage_html(text, a, b, [(c.start, c.end) for c in cites])}</div></div>')
+                f'<span class="qa-pos">{where}</span></div><div class="qa-passage">{marked}</div></div>')
         opened = " open" if not blocks else ""
         blocks.append(f'<details class="qa-turn"{opened}><summary><span class="qa-q">Q{i}</span>'
                       f'{esc(asked)}</summary>{"".join(cards)}</details>')
@@ -141,25 +145,25 @@ def respond(pipeline, question: str, chat: list, turns: list) -> Iterator[tuple]
     Raises QAError before the first yield for a question the pipeline refuses
     (empty, too long); a failure while answering becomes an error bubble."""
     asked = pipeline.check(question)
-    chat, turns = list(chat or []), list(turns or [])
-    chat.append({"role": "user", "content": esc(asked)})
-    shown = [*chat, {"role": "assistant", "content": draft_html("")}]
+    chat = [*(chat or []), {"role": "user", "content": f'<div class="qa-question">{esc(asked)}</div>'}]
+    turns = list(turns or [])
+
+    def bubble(content: str) -> list:  # a fresh list per yield: Gradio may diff against the last
+        return [*chat, {"role": "assistant", "content": content}]
+
     sources = sources_html(pipeline.text_of, turns)
-    yield shown, turns, sources, ""
+    yield bubble(draft_html("")), turns, sources, ""
     raw = ""
     try:
         for item in pipeline.stream(asked, [(q, a.text) for q, a in turns]):
             if isinstance(item, str):
                 raw += item
-                shown[-1] = {"role": "assistant", "content": draft_html(raw)}
-                yield shown, turns, sources, ""
+                yield bubble(draft_html(raw)), turns, sources, ""
             else:
                 turns.append((asked, item))
-                shown[-1] = {"role": "assistant", "content": answer_html(item, len(turns), asked)}
-                yield shown, turns, sources_html(pipeline.text_of, turns), ""
+                yield bubble(answer_html(item, len(turns), asked)), turns, sources_html(pipeline.text_of, turns), ""
     except QAError as e:
-        shown[-1] = {"role": "assistant", "content": error_html(str(e))}
-        yield shown, turns, sources, ""
+        yield bubble(error_html(str(e))), turns, sources, ""
 
 
 def upload(pipeline, paths, progress=None) -> str:
@@ -200,7 +204,7 @@ def create_app(pipeline=None):
     from .api import default_pipeline
 
     pipe = pipeline or default_pipeline()
-    model = dict(concurrency_limit=1, concurrency_id="pipeline")  # one model, one request at a time
+    one_at_a_time = dict(concurrency_limit=1, concurrency_id="pipeline")  # a single model and index
 
     def on_ask(question, chat, turns):
         try:
@@ -224,9 +228,9 @@ def create_app(pipeline=None):
         except QAError as e:
             raise gr.Error(str(e)) from None
 
-    with gr.Blocks(title="qa · ask your documents") as demo:
+    with gr.Blocks(title="qa · ask your documents", analytics_enabled=False) as demo:
         gr.HTML('<div class="qa-title"><h1>Ask your documents</h1><p>Answers come only from the indexed '
-                'documents. Every claim links to the passage it came from.</p></div>')
+                'documents. Every claim links to the passage it came from.</p></div>', elem_classes="qa-html")
         turns = gr.State([])
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -241,27 +245,28 @@ def create_app(pipeline=None):
                     examples = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
                     new = gr.Button("New chat", size="sm", variant="secondary", elem_id="qa-new")
             with gr.Column(scale=2):
-                gr.HTML('<h2 class="qa-h">Sources</h2>')
-                sources = gr.HTML(sources_html(None, []), elem_id="qa-sources")
+                gr.HTML('<h2 class="qa-h">Sources</h2>', elem_classes="qa-html")
+                sources = gr.HTML(sources_html(None, []), elem_id="qa-sources", elem_classes="qa-html")
                 with gr.Accordion("Documents", open=False, elem_id="qa-documents"):
                     docs = gr.HTML("")
                     files = gr.File(label="Add a document (.txt, .md, .html)", file_count="multiple",
-                                    file_types=[".txt", ".md", ".html"], type="filepath", elem_id="qa-upload")
+                                    file_types=[".txt", ".md", ".html"], type="filepath", height=120,
+                                    elem_id="qa-upload")
                     notice = gr.Markdown("", elem_id="qa-notice")
 
         outputs = [chat, turns, sources, box]
-        box.submit(on_ask, [box, chat, turns], outputs, api_visibility="private", **model)
-        send.click(on_ask, [box, chat, turns], outputs, api_visibility="private", **model)
+        box.submit(on_ask, [box, chat, turns], outputs, api_visibility="private", **one_at_a_time)
+        send.click(on_ask, [box, chat, turns], outputs, api_visibility="private", **one_at_a_time)
         for b, q in zip(examples, EXAMPLES):
             b.click(lambda q=q: q, None, box, queue=False, api_visibility="private").then(
-                on_ask, [box, chat, turns], outputs, api_visibility="private", **model)
+                on_ask, [box, chat, turns], outputs, api_visibility="private", **one_at_a_time)
         new.click(lambda: ([], [], sources_html(None, []), ""), None, outputs, queue=False,
                   api_visibility="private")
         chat.clear(lambda: ([], sources_html(None, [])), None, [turns, sources], queue=False,
                    api_visibility="private")
-        files.upload(on_upload, files, [notice, docs, files], api_visibility="private", **model)
+        files.upload(on_upload, files, [notice, docs, files], api_visibility="private", **one_at_a_time)
         demo.load(lambda: documents_html(pipe.documents()), None, docs, api_visibility="private")
-        gr.api(ask, api_name="ask", **model)
+        gr.api(ask, api_name="ask", **one_at_a_time)
     demo.queue(max_size=16, default_concurrency_limit=1)  # a full queue answers "busy", never hangs
     return demo
 
@@ -281,6 +286,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, pipeline=None, **options):
 
 
 CSS = """
+.qa-html .html-container { padding-left: 0 !important; padding-right: 0 !important; }
 .qa-title h1 { font-size: 1.5rem; margin: 0 0 .15rem; }
 .qa-title p, .qa-meta, .qa-docs p, .qa-empty { color: var(--body-text-color-subdued); font-size: .85rem; margin: 0; }
 .qa-h { font-size: 1rem; font-weight: 600; margin: .25rem 0 0; }
@@ -300,7 +306,7 @@ a.qa-cite:hover, a.qa-cite:focus { color: white !important; background: var(--co
 .qa-caret { display: inline-block; width: .45em; height: 1em; margin-left: .1em; vertical-align: -.15em;
             background: var(--color-accent); animation: qa-blink 1s steps(1) infinite; }
 @keyframes qa-blink { 50% { opacity: 0; } }
-.qa-sources { max-height: 520px; overflow-y: auto; scroll-behavior: smooth; padding-right: .25rem; }
+.qa-sources { max-height: 520px; overflow-y: auto; scroll-behavior: smooth; }
 .qa-sources details.qa-turn { border: 1px solid var(--border-color-primary); border-radius: .6rem;
                               margin-bottom: .6rem; background: var(--background-fill-primary); }
 .qa-sources summary { cursor: pointer; padding: .5rem .75rem; font-weight: 600; font-size: .9rem; }

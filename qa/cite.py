@@ -108,8 +108,8 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
             assert text_of(doc)[s:e] == quote and quote  # by construction; never show an unverified quote
             cites.setdefault((n, s, e), Citation(n, passages[n - 1].chunk.id, doc, s, e, quote))
             marks.append(n)
-        kept.append(claim_text.rstrip() if claim_text[-1:] not in ".!?" else claim_text[:-1].rstrip())
-        kept[-1] += "".join(f" [{n}]" for n in dict.fromkeys(marks)) + (claim_text[-1] if claim_text[-1] in ".!?" else ".")
+        end = claim_text[-1] if claim_text[-1] in ".!?" else "."
+        kept.append(claim_text.rstrip(".!? ") + "".join(f" [{n}]" for n in dict.fromkeys(marks)) + end)
     if not kept:
         return Verified(ABSTAIN, (), True)
     ordered = tuple(sorted(cites.values(), key=lambda c: (c.n, c.start)))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 from typing import Iterator, Protocol
 
+import numpy as np
+
 from .errors import ModelMissing
 
 
@@ -65,3 +67,38 @@ class LlamaGenerator:
                     yield piece
             self.last_completion_tokens = n
             self.last_prompt_tokens = llm.n_tokens - n
+
+    def yes_probability(self, messages: list[dict]) -> float:
+        """P(yes) / (P(yes) + P(no)) for the reply to `messages`, from one forward pass.
+
+        Used to check an answer against its passages: `messages` ends with the
+        question "is that answer stated in the passages?". The KV cache still
+        holds the passages and the answer, so only the new turn is evaluated.
+        """
+        with self.lock:
+            llm = self.load()
+            tokens = llm.tokenize(self._format(messages).encode(), add_bos=False, special=True)
+            keep = min(llm.longest_token_prefix(llm._input_ids, tokens), len(tokens) - 1)
+            llm.n_tokens = keep
+            llm.eval(tokens[keep:])
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+            yes, no = (np.logaddexp.reduce(logits[ids]) for ids in self._yes_no_ids())
+            return float(1 / (1 + np.exp(no - yes)))
+
+    def _format(self, messages: list[dict]) -> str:
+        if getattr(self, "_formatter", None) is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            llm = self._llm
+            self._formatter = Jinja2ChatFormatter(
+                template=llm.metadata["tokenizer.chat_template"],
+                eos_token=llm.detokenize([llm.token_eos()]).decode(errors="ignore"),
+                bos_token=llm.detokenize([llm.token_bos()]).decode(errors="ignore") if llm.token_bos() >= 0 else "")
+        return self._formatter(messages=messages).prompt
+
+    def _yes_no_ids(self):
+        if getattr(self, "_ids", None) is None:
+            llm = self._llm
+            first = lambda words: sorted({llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words})
+            self._ids = (first(["yes", "Yes", " yes", " Yes"]), first(["no", "No", " no", " No"]))
+        return self._ids

@@ -1,0 +1,81 @@
+"""The real path: packaged MiniLM embedder, real FAISS index, real GGUF model (greedy, seeded).
+
+Marked slow: a few minutes on 2 cores. Run alone with `pytest -m slow`.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from qa import prompts
+from qa.api import Pipeline
+from qa.config import ROOT, Config
+from qa.documents import text_of
+from qa.evaluate import TIMING_KEYS, run
+from qa.metrics import contains_answer, strip_citations
+
+pytestmark = pytest.mark.slow
+
+ANSWERABLE = [
+    ("Who led the American delegation?", ["Wendy Sherman", "Sherman"]),
+    ("How many troops did Wendy Sherman say Russia had deployed?", ["100,000"]),
+    ("Who is the US ambassador to Nato?", ["Julianne Smith"]),
+    ("In what year was the Nato-Russia Council established?", ["2002"]),
+    ("Who was Russia's representative at the talks?", ["Alexander Grushko", "Grushko"]),
+]
+UNANSWERABLE = ["Who is the President of Ukraine?", "What is the population of Brussels?",
+                "Who won the 2018 football World Cup?"]
+
+
+@pytest.fixture(scope="session")
+def real(tmp_path_factory):
+    return Pipeline(Config.from_env(index_dir=str(tmp_path_factory.mktemp("real-index"))))
+
+
+@pytest.mark.parametrize("question, golds", ANSWERABLE)
+def test_answers_with_verified_quotes(real, question, golds):
+    a = real.ask(question)
+    assert not a.abstained, a.text
+    assert contains_answer(strip_citations(a.text), golds), a.text
+    assert a.citations
+    for c in a.citations:
+        assert text_of(c.doc)[c.start:c.end] == c.quote
+        assert f"[{c.n}]" in a.text
+
+
+@pytest.mark.parametrize("question", UNANSWERABLE)
+def test_abstains_when_the_article_does_not_say(real, question):
+    a = real.ask(question)
+    assert a.abstained and a.text == prompts.ABSTAIN and a.citations == ()
+
+
+def test_same_question_same_answer(real):
+    assert real.ask(ANSWERABLE[0][0]).text == real.ask(ANSWERABLE[0][0]).text
+
+
+def test_cli_json_names_sherman_with_a_quote_equal_to_the_source(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "qa", "ask", "Who led the American delegation?", "--json"],
+                       capture_output=True, text=True, timeout=900, cwd=ROOT,
+                       env={**os.environ, "QA_INDEX_DIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert "Sherman" in j["answer"] and j["abstained"] is False
+    assert j["citations"] and all(text_of(c["doc"])[c["start"]:c["end"]] == c["quote"] for c in j["citations"])
+    assert j["citations"][0]["doc"] == "seeds/nato_russia_talks.txt"
+    assert j["timings"]["total_s"] > 0
+
+
+def test_eval_end_to_end_is_deterministic(real, tmp_path):
+    testset = tmp_path / "five.jsonl"
+    lines = (ROOT / "tests" / "data" / "nato_qa.jsonl").read_text(encoding="utf-8").splitlines()
+    picked = [l for l in lines if json.loads(l)["answerable"]][:3] + [l for l in lines if not json.loads(l)["answerable"]][:2]
+    testset.write_text("\n".join(picked) + "\n", encoding="utf-8")
+    runs = [run(str(testset), real.config, out=str(tmp_path / f"run{i}"), pipeline=real) for i in range(2)]
+    for m in runs:
+        assert m["n"] == 5 and m["quote_validity"] == 1.0
+    strip = lambda m: {k: v for k, v in m.items() if k not in TIMING_KEYS}
+    assert strip(runs[0]) == strip(runs[1])
+    for name in ("metrics.json", "answers.jsonl", "report.md", "report.png"):
+        assert (tmp_path / "run0" / name).stat().st_size > 0
