@@ -65,9 +65,13 @@ class Pipeline:
         """Index more files or folders alongside the current ones (a new document set)."""
         from dataclasses import replace
 
-        documents.expand(paths)  # fail early, before changing anything
-        self.config = replace(self.config, docs=tuple(dict.fromkeys(self.config.docs + tuple(map(str, paths)))))
-        return self.build(progress)
+        before = self.config
+        self.config = replace(before, docs=tuple(dict.fromkeys(before.docs + tuple(map(str, paths)))))
+        try:
+            return self.build(progress)
+        except Exception:
+            self.config = before  # a bad file leaves the working set as it was
+            raise
 
     def documents(self) -> list[str]:
         return self.index.docs
@@ -92,7 +96,7 @@ class Pipeline:
         last = [(q, a) for q, a in history][-2:]
         reply = "".join(self.generator.stream(prompts.rewrite_messages(question, last), max_tokens=48)).strip()
         reply = reply.splitlines()[0].strip() if reply else ""
-        if not reply or len(reply) > 3 * len(question) + 200:
+        if not reply or "[" in reply or len(reply) > 3 * len(question) + 200:
             return f"{last[-1][0]} {question}"
         return reply
 
@@ -109,7 +113,8 @@ class Pipeline:
             yield Answer(prompts.ABSTAIN, (), True, tuple(passages), timings, q)
             return
         pieces, first = [], None
-        for piece in generator.stream(prompts.answer_messages(q, passages), self.config.max_tokens):
+        messages = prompts.answer_messages(q, passages)
+        for piece in generator.stream(messages, self.config.max_tokens):
             if first is None:
                 first = time.perf_counter()
                 timings["first_token_s"] = first - t0
@@ -119,8 +124,15 @@ class Pipeline:
         checked = cite.verify(raw, passages, documents.text_of, q)
         now = time.perf_counter()
         timings["generate_s"] = now - (first or now)
-        timings["total_s"] = now - t0
-        yield Answer(checked.text, checked.citations, checked.abstained, tuple(passages), timings, q)
+        support = None
+        check = getattr(generator, "yes_probability", None)
+        if not checked.abstained and check and self.config.min_support > 0:
+            support = check(prompts.verify_messages(messages, raw))
+            timings["verify_s"] = time.perf_counter() - now
+            if support < self.config.min_support:
+                checked = cite.Verified(prompts.ABSTAIN, (), True)
+        timings["total_s"] = time.perf_counter() - t0
+        yield Answer(checked.text, checked.citations, checked.abstained, tuple(passages), timings, q, support)
 
     @property
     def retriever(self) -> Retriever:

@@ -128,8 +128,8 @@ def sources_html(text_of, turns) -> str:
         blocks.append(f'<details class="qa-turn"{opened}><summary><span class="qa-q">Q{i}</span>'
                       f'{esc(asked)}</summary>{"".join(cards)}</details>')
     if not blocks:
-        return ('<div class="qa-sources"><p class="qa-empty">Cited passages appear here. '
-                'Click a <span class="qa-n">[1]</span> marker in an answer to see the quoted words in context.</p></div>')
+        return ('<div class="qa-sources"><p class="qa-empty">Cited passages appear here. Click a '
+                '<span class="qa-n">[1]</span> marker in an answer to see the quoted words in context.</p></div>')
     return f'<div class="qa-sources">{"".join(blocks)}</div>'
 
 

@@ -30,7 +30,7 @@ from . import documents, index as index_mod, prompts
 from .config import ROOT, Config
 from .errors import QAError
 from .evaluate import evaluate, load_testset
-from .metrics import aggregate, percentile
+from .metrics import aggregate, percentile, score
 
 DEFAULT_QUESTIONS = ROOT / "tests" / "data" / "nato_qa.jsonl"
 N_QUESTIONS = 20        # evenly spaced subset of the test set: all of it takes too long on 2 cores
@@ -112,8 +112,9 @@ def warm_up(pipe, question: str) -> None:
             pass
 
 
-def ask_all(pipe, items: list[dict]) -> dict:
-    """Ask each question through the pipeline: latency percentiles, prompt size, generation speed, accuracy."""
+def ask_all(pipe, items: list[dict]) -> tuple[dict, list]:
+    """Ask each question through the pipeline -> (latency percentiles, prompt size, generation speed
+    and accuracy; the Scored records)."""
     gen = pipe.generator
     firsts, totals, prompt_toks, records = [], [], [], []
     gen_toks = gen_s = 0.0
@@ -139,7 +140,7 @@ def ask_all(pipe, items: list[dict]) -> dict:
         "qa_gen_tps": gen_toks / gen_s if gen_s else None,
         "answerable_accuracy": m["answerable_accuracy"] if m["n_answerable"] else None,
         "unanswerable_abstention": m["unanswerable_abstention"] if m["n_unanswerable"] else None,
-    }
+    }, records
 
 
 def retrieve_p50_ms(retriever, queries: list[str], k: int, reps: int) -> float:
@@ -296,11 +297,19 @@ def render(result: dict) -> str:
     return "\n".join([f"# qa bench\n\n{head}\n", *rows, "", *notes]).rstrip() + "\n"
 
 
-def write(result: dict, out: str) -> Path:
+def write(result: dict, out: str, answers: dict[str, list] | None = None) -> Path:
+    """bench.json, bench.md, and answers.jsonl: one line per system and question, to audit the scoring."""
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "bench.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     (outdir / "bench.md").write_text(render(result), encoding="utf-8")
+    with open(outdir / "answers.jsonl", "w", encoding="utf-8") as f:
+        for system, records in (answers or {}).items():
+            for rec in records:
+                f.write(json.dumps({"system": system, "id": rec.id, "answerable": rec.answerable,
+                                    "answer": rec.answer, "abstained": rec.abstained,
+                                    "correct": score(rec)["correct"], "total_s": round(rec.total_s, 4)},
+                                   ensure_ascii=False) + "\n")
     return outdir
 
 
@@ -325,6 +334,7 @@ def run(config: Config, peer: bool = False, questions: str | None = None, out: s
     pipe = pipeline or Pipeline(config)
     r: dict = dict.fromkeys(KEYS)
     notes: list[str] = []
+    answers: dict[str, list] = {}  # system -> Scored records, for answers.jsonl
 
     log("loading index, embedder and model")
     pipe.index
@@ -336,7 +346,8 @@ def run(config: Config, peer: bool = False, questions: str | None = None, out: s
         r.update(raw_limit(llm, documents.text_of(pipe.documents()[0]), n_gen=32 if quick else 64))
     log(f"warm-up, then {len(items)} questions")
     warm_up(pipe, warm)
-    r.update(ask_all(pipe, items))
+    numbers, answers["qa"] = ask_all(pipe, items)
+    r.update(numbers)
     if r["qa_gen_tps"] and r["raw_gen_tps"]:
         r["qa_gen_over_raw"] = r["qa_gen_tps"] / r["raw_gen_tps"]
     r["retrieve_p50_ms"] = retrieve_p50_ms(pipe.retriever, [i["question"] for i in items], config.top_k,
@@ -352,7 +363,9 @@ def run(config: Config, peer: bool = False, questions: str | None = None, out: s
         from .peer import run as run_peer
 
         log("peer: LlamaIndex on the same model")
-        r.update(run_peer(config, items, warm))
+        numbers, peer_answers = run_peer(config, items, warm)
+        r.update(numbers)
+        answers.update(peer_answers)
         notes.append("peer abstention is judged by phrases (see qa/peer.py ABSTAINS); its answers have no verified quotes")
         if r["peer_total_p50_s"]:
             r["qa_total_over_peer"] = r["total_p50_s"] / r["peer_total_p50_s"]
@@ -371,9 +384,9 @@ def run(config: Config, peer: bool = False, questions: str | None = None, out: s
                      "docs": pipe.documents()}
     r["machine"] = machine()
     r["notes"] = notes
-    outdir = write(r, out)
+    outdir = write(r, out, answers)
     print(render(r))
-    print(f"wrote {outdir}/bench.json, bench.md")
+    print(f"wrote {outdir}/bench.json, bench.md, answers.jsonl")
     return r
 
 

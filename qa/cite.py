@@ -24,6 +24,8 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 MIN_SUPPORT = 0.5   # share of a claim's content words found in its quotes
 _CLAUSE = re.compile(r"[,;:—–]\s+|\s+[—–]\s+")
 _NUMBER = re.compile(r"\d[\d,.]*")
+_NAME = re.compile(r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+_STARTERS = {"according", "yes", "no", "based", "answer", "passage", "passages"}
 _ABSTAIN_RE = re.compile(
     r"documents? (?:do(?:es)?n[’']t|do(?:es)? not) (?:say|contain|mention|state|provide)|"
     r"passages? (?:do(?:es)?n[’']t|do(?:es)? not) (?:say|contain|mention|state|provide)|"
@@ -42,12 +44,25 @@ def is_abstention(text: str) -> bool:
     return not text.strip() or ABSTAIN.lower() in text.lower() or bool(_ABSTAIN_RE.search(text))
 
 
-def key_terms(text: str) -> set[str]:
-    """Numbers and capitalised words not at a sentence start: what must never be invented."""
-    keys = {n.strip(",.") for n in _NUMBER.findall(text)}
-    for m in re.finditer(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]+)", text.strip()):
-        keys.update(tokens(m.group(1)))
-    return {k for k in keys if k}
+def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
+    """Names and numbers: what an answer must never invent. Each is a set of
+    alternative tokens (a name is found if any of its words is: "Liz Truss" ~ "Ms Truss").
+    initial=False skips a sentence's first word (a question's "Which", "According").
+
+    >>> [sorted(k) for k in key_terms("Which country did Liz Truss visit in 2022?", initial=False)]
+    [['liz', 'truss'], ['2022']]
+    """
+    keys = []
+    for m in _NAME.finditer(text):
+        at_start = not text[:m.start()].strip() or text[:m.start()].rstrip()[-1] in ".!?"
+        words = m.group().split()
+        if at_start and (not initial or words[0].lower() in _STARTERS):
+            words = words[1:]
+        toks = frozenset(t for w in words for t in tokens(w))
+        if toks:
+            keys.append(toks)
+    keys += [frozenset({n.strip(",.")}) for n in _NUMBER.findall(text)]
+    return keys
 
 
 def _spans(doc_text: str, p: Passage) -> list[tuple[int, int]]:
@@ -86,7 +101,6 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
     """Keep the supported sentences of `answer`, each with verified citations."""
     if is_abstention(answer) or not passages:
         return Verified(ABSTAIN, (), True)
-    supplied = set(tokens(question))
     kept, cites = [], {}
     for a, b in sentences(answer):
         sentence = answer[a:b]
@@ -97,9 +111,9 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
         cited = [int(n) for m in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", m.group(1))]
         cited = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
         found = _support(claim, cited, passages, text_of)
-        if _covered(claim, claim_text, found, passages, text_of, supplied) is False:
+        if _covered(claim, claim_text, found, passages, text_of, question) is False:
             found = _support(claim, range(1, len(passages) + 1), passages, text_of)  # repair
-        if not _covered(claim, claim_text, found, passages, text_of, supplied):
+        if not _covered(claim, claim_text, found, passages, text_of, question):
             continue
         marks = []
         for n, (share, s, e, _) in found:
@@ -134,12 +148,13 @@ def _support(claim, numbers, passages, text_of) -> list[tuple[int, tuple]]:
     return out
 
 
-def _covered(claim, claim_text, found, passages, text_of, supplied) -> bool:
+def _covered(claim, claim_text, found, passages, text_of, question) -> bool:
+    """Enough of the claim's words are quoted, and every name and number of the
+    claim and of the question is in a cited passage: an answer about someone or
+    something the passages never mention is not an answer."""
     matched = set().union(*(q[3] for _, q in found)) if found else set()
     if len(matched) / len(claim) < MIN_SUPPORT:
         return False
-    # every number and name in the claim must be in a cited passage or in the question
-    cited_text = " ".join(text_of(passages[n - 1].chunk.doc)[passages[n - 1].chunk.start:passages[n - 1].chunk.end]
-                          for n, _ in found)
-    pool = set(tokens(cited_text)) | supplied | {x.strip(",.") for x in _NUMBER.findall(cited_text)}
-    return key_terms(claim_text) <= pool
+    cited = " ".join(passages[n - 1].chunk.text for n, _ in found)
+    pool = set(tokens(cited)) | {x.strip(",.") for x in _NUMBER.findall(cited)}
+    return all(k & pool for k in key_terms(claim_text) + key_terms(question, initial=False))

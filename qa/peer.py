@@ -71,8 +71,9 @@ def _timed(engine, items: list[dict]) -> tuple[list[float], list[Scored]]:
     return totals, records
 
 
-def run(config: Config, items: list[dict], warmup: str) -> dict:
-    """peer_* numbers for the default query engine and the citation query engine over `items`."""
+def run(config: Config, items: list[dict], warmup: str) -> tuple[dict, dict[str, list[Scored]]]:
+    """(peer_* numbers, {"peer": records, "peer_citation": records}) for LlamaIndex's default
+    query engine and its citation query engine over `items`."""
     try:
         import faiss
         from llama_index.core import Document, Settings, StorageContext, VectorStoreIndex
@@ -96,14 +97,14 @@ def run(config: Config, items: list[dict], warmup: str) -> dict:
     store = FaissVectorStore(faiss_index=faiss.IndexFlatIP(len(embed.get_query_embedding("dimension"))))
     index = VectorStoreIndex.from_documents(docs, storage_context=StorageContext.from_defaults(vector_store=store),
                                             embed_model=embed)
-    out = {"peer_index_build_s": time.perf_counter() - t0}
+    out, answers = {"peer_index_build_s": time.perf_counter() - t0}, {}
 
     for prefix, engine in (("peer", index.as_query_engine(llm=llm)),
                            ("peer_citation", CitationQueryEngine.from_args(index, llm=llm))):
         engine.query(warmup)
         totals, records = _timed(engine, items)
-        m = aggregate(records)
+        answers[prefix], m = records, aggregate(records)
         out[f"{prefix}_total_p50_s"] = percentile(totals, 50)
         out[f"{prefix}_answerable_accuracy"] = m["answerable_accuracy"] if m["n_answerable"] else None
         out[f"{prefix}_unanswerable_abstention"] = m["unanswerable_abstention"] if m["n_unanswerable"] else None
-    return out
+    return out, answers

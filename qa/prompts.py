@@ -4,6 +4,8 @@ ABSTAIN is the one "cannot answer" phrase: the prompt asks for it, `cite.py`
 detects it, the API returns it and the tests compare against it.
 """
 
+import re
+
 ABSTAIN = "The documents don't say."
 
 # Fixed, so llama.cpp reuses its KV cache for this prefix across questions.
@@ -15,6 +17,10 @@ SYSTEM = (
 )
 
 PASSAGE = "[{n}] {text}"
+
+# Asked after the answer, in the same context: P(yes) is the answer's support score.
+VERIFY = ("Check your answer. Do the passages state it, and does it answer exactly what was asked "
+          "(same person, place, time and event)? Reply yes or no.")
 
 USER = "Passages:\n{passages}\n\nQuestion: {question}"
 
@@ -38,7 +44,12 @@ def answer_messages(question: str, passages) -> list[dict]:
             {"role": "user", "content": USER.format(passages=body, question=question)}]
 
 
+def verify_messages(messages: list[dict], reply: str) -> list[dict]:
+    return messages + [{"role": "assistant", "content": reply}, {"role": "user", "content": VERIFY}]
+
+
 def rewrite_messages(question: str, history) -> list[dict]:
-    turns = "\n".join(HISTORY_TURN.format(question=q, answer=a) for q, a in history)
+    # citation markers would be copied into the rewrite: "[1]" means nothing to retrieval
+    turns = "\n".join(HISTORY_TURN.format(question=q, answer=re.sub(r"\s*\[\d+\]", "", a)) for q, a in history)
     return [{"role": "system", "content": REWRITE_SYSTEM},
             {"role": "user", "content": REWRITE_USER.format(history=turns, question=question)}]

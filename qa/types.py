@@ -43,8 +43,9 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     abstained: bool = False
     passages: tuple[Passage, ...] = ()
-    timings: dict = field(default_factory=dict)  # stage -> seconds: retrieve_s, first_token_s, generate_s, total_s
-    question: str = ""
+    timings: dict = field(default_factory=dict)  # stage -> seconds: retrieve_s, first_token_s, generate_s, verify_s, total_s
+    question: str = ""     # the standalone question used for retrieval (a follow-up, rewritten)
+    support: float | None = None  # the model's P(yes) that its answer is stated in the passages
 
     def to_json(self) -> dict:
         """The stable `qa ask --json` schema."""

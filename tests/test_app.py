@@ -72,7 +72,10 @@ def test_follow_up_sends_the_history_and_shows_the_searched_question(toy_config)
     *_, (chat, turns, _, _) = app.respond(p, "Who led the American delegation?", [], [])
     *_, (chat, turns, sources, _) = app.respond(p, "What did she say about the troops?", chat, turns)
     rewrite = p.generator.prompts[1][-1]["content"]
-    assert rewrite.startswith(f"Conversation:\nQ: Who led the American delegation?\nA: {turns[0][1].text}\n")
+    # the previous answer goes in without its citation markers
+    assert turns[0][1].text.endswith(" [1].")
+    assert rewrite.startswith("Conversation:\nQ: Who led the American delegation?\nA: "
+                              f"{turns[0][1].text.replace(' [1]', '')}\n")
     assert [m["role"] for m in chat] == ["user", "assistant", "user", "assistant"]
     assert ('<span class="qa-searched" title="the follow-up, rewritten to stand alone">'
             "searched for: What did Wendy Sherman say about the troops?</span>") in chat[-1]["content"]

@@ -116,17 +116,18 @@ def test_ask_all_leaves_early_abstentions_out_of_first_token_and_prompt_size(toy
     gen = CountingGenerator([SHERMAN])
     pipe = Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen)
     sky = {"id": "s", "question": "What colour is the sky?", "answers": [], "answerable": False}  # no toy word
-    m = bench.ask_all(pipe, [ITEMS[0], sky])
+    m, records = bench.ask_all(pipe, [ITEMS[0], sky])
     assert len(gen.prompts) == 1  # the sky question abstained before the model
     assert m["prompt_tokens_mean"] == sum(len(x["content"].split()) for x in gen.prompts[0])
     assert m["first_token_p50_s"] == m["first_token_p95_s"] and m["total_p95_s"] >= m["total_p50_s"]
     assert m["answerable_accuracy"] == 1.0 and m["unanswerable_abstention"] == 1.0
+    assert [(r.id, r.abstained) for r in records] == [("a", False), ("s", True)]
 
 
 def test_ask_all_counts_tokens_and_accuracy(toy_config):
     gen = CountingGenerator([SHERMAN, prompts.ABSTAIN])
     pipe = Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen)
-    m = bench.ask_all(pipe, ITEMS[:2])
+    m, _ = bench.ask_all(pipe, ITEMS[:2])
     assert len(gen.prompts) == 2  # both questions reached the model
     sent = [sum(len(x["content"].split()) for x in p) for p in gen.prompts]
     assert m["prompt_tokens_mean"] == sum(sent) / 2
@@ -148,6 +149,8 @@ def test_run_writes_well_formed_bench_json_with_fakes(toy_config, tmp_path, monk
     assert saved["raw_gen_tps"] is None and saved["scale_retrieve_p50_ms"] is None  # no Llama; quick: no scale
     assert saved["answerable_accuracy"] == 1.0 and saved["unanswerable_abstention"] == 1.0
     assert (tmp_path / "out" / "bench.md").read_text() in capsys.readouterr().out
+    rows = [json.loads(x) for x in (tmp_path / "out" / "answers.jsonl").read_text().splitlines()]
+    assert [(x["system"], x["id"], x["correct"]) for x in rows] == [("qa", "a", True), ("qa", "b", True)]
 
 
 def test_scale_measures_hybrid_dense_and_bm25_search():

@@ -60,5 +60,17 @@ def test_names_from_the_question_count_as_supplied():
     assert not v.abstained and v.citations[0].quote == "Nato said it was united."
 
 
-def test_key_terms_are_numbers_and_inner_capitals():
-    assert key_terms("The talks in Geneva had 100,000 troops.") == {"geneva", "100,000"}
+def test_key_terms_are_names_and_numbers():
+    assert key_terms("The talks in Geneva had 100,000 troops.") == [{"geneva"}, {"100,000"}]
+    assert key_terms("Denmark's delegation met Liz Truss.") == [{"denmark"}, {"liz", "truss"}]
+    assert key_terms("According to Ms Truss, yes.", initial=False) == [{"ms", "truss"}]
+
+
+def test_question_names_must_be_in_the_cited_passage():
+    # the answer is quoted, but the question asks about Stoltenberg, whom the passage never names
+    v = verify("Liz Truss said Russia's build-up was unacceptable [2].", passages(), text_of,
+               question="What did Stoltenberg say was unacceptable?")
+    assert v.abstained
+    v = verify("Liz Truss said Russia's build-up was unacceptable [2].", passages(), text_of,
+               question="What did Truss say was unacceptable?")
+    assert not v.abstained
