@@ -143,13 +143,14 @@ def ask_all(pipe, items: list[dict]) -> tuple[dict, list]:
     }, records
 
 
-def retrieve_p50_ms(retriever, queries: list[str], k: int, reps: int) -> float:
-    for q in queries[:3]:  # warm-up
-        retriever.search(q, k)
+def p50_ms(fn, inputs: list, reps: int) -> float:
+    """Median milliseconds of fn(x), x cycling through inputs, after three warm-up calls."""
+    for x in inputs[:3]:
+        fn(x)
     times = []
     for i in range(reps):
         t0 = time.perf_counter()
-        retriever.search(queries[i % len(queries)], k)
+        fn(inputs[i % len(inputs)])
         times.append(time.perf_counter() - t0)
     return 1000 * percentile(times, 50)
 
@@ -228,21 +229,11 @@ def scale(n: int = SCALE_N, k: int = 4, reps: int = 50) -> dict:
     retriever = Retriever(idx, emb)
     build_s = time.perf_counter() - t0
 
-    def p50_ms(fn) -> float:
-        for q in queries[:3]:
-            fn(q)
-        times = []
-        for i in range(reps):
-            t = time.perf_counter()
-            fn(queries[i % len(queries)])
-            times.append(time.perf_counter() - t)
-        return 1000 * percentile(times, 50)
-
     depth = min(retriever.depth, n)
     return {"scale_n": n, "scale_index": type(idx.vectors).__name__, "scale_index_build_s": build_s,
-            "scale_retrieve_p50_ms": p50_ms(lambda q: retriever.search(q, k)),
-            "scale_dense_p50_ms": p50_ms(lambda q: idx.vectors.search(emb.vector, depth)),
-            "scale_bm25_p50_ms": p50_ms(retriever.bm25.scores),
+            "scale_retrieve_p50_ms": p50_ms(lambda q: retriever.search(q, k), queries, reps),
+            "scale_dense_p50_ms": p50_ms(lambda q: idx.vectors.search(emb.vector, depth), queries, reps),
+            "scale_bm25_p50_ms": p50_ms(retriever.bm25.scores, queries, reps),
             "scale_peak_rss_mb": rss_mb()}
 
 
@@ -350,8 +341,8 @@ def run(config: Config, peer: bool = False, questions: str | None = None, out: s
     r.update(numbers)
     if r["qa_gen_tps"] and r["raw_gen_tps"]:
         r["qa_gen_over_raw"] = r["qa_gen_tps"] / r["raw_gen_tps"]
-    r["retrieve_p50_ms"] = retrieve_p50_ms(pipe.retriever, [i["question"] for i in items], config.top_k,
-                                           reps=20 if quick else 100)
+    r["retrieve_p50_ms"] = p50_ms(lambda q: pipe.retriever.search(q, config.top_k),
+                                  [i["question"] for i in items], reps=20 if quick else 100)
     log("index build from scratch")
     r["index_build_s"] = index_build_s(config, pipe.embedder)
     log("cold start")

@@ -82,6 +82,12 @@ def cmd_serve(args, config: Config) -> int:
     from .api import Pipeline
     from .app import launch
 
+    from dataclasses import replace
+    from pathlib import Path
+
+    uploads = Path(config.index_dir) / "uploads"  # documents added in the page earlier stay indexed
+    if uploads.is_dir() and any(uploads.iterdir()):
+        config = replace(config, docs=config.docs + (str(uploads),))
     launch(host=args.host, port=args.port, pipeline=Pipeline(config))
     return 0
 

@@ -71,25 +71,43 @@ def _timed(engine, items: list[dict]) -> tuple[list[float], list[Scored]]:
     return totals, records
 
 
-def run(config: Config, items: list[dict], warmup: str) -> tuple[dict, dict[str, list[Scored]]]:
-    """(peer_* numbers, {"peer": records, "peer_citation": records}) for LlamaIndex's default
-    query engine and its citation query engine over `items`."""
+def _need_llama_index():
     try:
-        import faiss
-        from llama_index.core import Document, Settings, StorageContext, VectorStoreIndex
-        from llama_index.core.query_engine import CitationQueryEngine
-        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-        from llama_index.llms.llama_cpp import LlamaCPP
-        from llama_index.vector_stores.faiss import FaissVectorStore
-    except ImportError as e:
-        raise QAError(f"the LlamaIndex peer is not installed ({e.name}): pip install -e '.[bench]'") from None
+        import llama_index.core  # noqa: F401
+    except ImportError:
+        raise QAError("the LlamaIndex peer is not installed: pip install -e '.[bench]'") from None
+
+
+def load_llm(config: Config):
+    """llama_index's LlamaCPP on our GGUF with our threads, batch, context and answer cap; greedy."""
+    _need_llama_index()
+    from llama_index.llms.llama_cpp import LlamaCPP
 
     n = config.threads()
-    llm = LlamaCPP(model_path=str(models.resolve(config.model)), temperature=0, max_new_tokens=config.max_tokens,
-                   context_window=config.n_ctx, verbose=False,
-                   model_kwargs={"n_threads": n, "n_threads_batch": n, "n_batch": config.n_batch, "seed": config.seed},
-                   messages_to_prompt=messages_to_prompt, completion_to_prompt=completion_to_prompt)
-    embed = HuggingFaceEmbedding(model_name=config.embedder or packaged_minilm_path(), device="cpu")
+    return LlamaCPP(model_path=str(models.resolve(config.model)), temperature=0, max_new_tokens=config.max_tokens,
+                    context_window=config.n_ctx, verbose=False,
+                    model_kwargs={"n_threads": n, "n_threads_batch": n, "n_batch": config.n_batch,
+                                  "seed": config.seed},
+                    messages_to_prompt=messages_to_prompt, completion_to_prompt=completion_to_prompt)
+
+
+def load_embedder(config: Config):
+    _need_llama_index()
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    return HuggingFaceEmbedding(model_name=config.embedder or packaged_minilm_path(), device="cpu")
+
+
+def run(config: Config, items: list[dict], warmup: str, llm=None, embed=None) -> tuple[dict, dict[str, list[Scored]]]:
+    """(peer_* numbers, {"peer": records, "peer_citation": records}) for LlamaIndex's default
+    query engine and its citation query engine over `items`. llm and embed default to the real ones."""
+    _need_llama_index()
+    import faiss
+    from llama_index.core import Document, Settings, StorageContext, VectorStoreIndex
+    from llama_index.core.query_engine import CitationQueryEngine
+    from llama_index.vector_stores.faiss import FaissVectorStore
+
+    llm, embed = llm or load_llm(config), embed or load_embedder(config)
     Settings.llm, Settings.embed_model = llm, embed  # so no default falls back to a hosted model
 
     docs = [Document(text=documents.text_of(d), id_=d) for d in documents.expand(config.docs)]

@@ -183,6 +183,23 @@ def test_peer_prompt_and_abstention_judging():
     assert not abstained("Alexander Grushko represented Russia.", ["Grushko"])
 
 
+def test_peer_runs_both_llama_index_engines_with_mock_models(toy_config):
+    pytest.importorskip("llama_index.vector_stores.faiss")
+    from llama_index.core.embeddings import MockEmbedding
+    from llama_index.core.llms import MockLLM
+
+    from qa import peer
+
+    out, answers = peer.run(toy_config, ITEMS[:2], "Who is Nato's chief?", llm=MockLLM(max_tokens=4),
+                            embed=MockEmbedding(embed_dim=8))
+    assert set(out) == {"peer_index_build_s", "peer_total_p50_s", "peer_answerable_accuracy",
+                        "peer_unanswerable_abstention", "peer_citation_total_p50_s",
+                        "peer_citation_answerable_accuracy", "peer_citation_unanswerable_abstention"}
+    assert out["peer_answerable_accuracy"] == 0.0 and out["peer_unanswerable_abstention"] == 0.0  # "text text"
+    assert [r.id for r in answers["peer"]] == ["a", "b"] and [r.id for r in answers["peer_citation"]] == ["a", "b"]
+    assert answers["peer"][0].answer == "text text text text" and answers["peer"][0].retrieved
+
+
 @pytest.mark.slow
 def test_bench_quick_with_the_real_model(tmp_path):
     out = tmp_path / "bench"
