@@ -149,12 +149,17 @@ def _support(claim, numbers, passages, text_of) -> list[tuple[int, tuple]]:
 
 
 def _covered(claim, claim_text, found, passages, text_of, question) -> bool:
-    """Enough of the claim's words are quoted, and every name and number of the
-    claim and of the question is in a cited passage: an answer about someone or
-    something the passages never mention is not an answer."""
+    """Enough of the claim's words are quoted, and one cited passage holds every
+    name and number of the claim and of the question: an answer about someone
+    the passage never mentions, or that joins facts from unrelated passages, is
+    not an answer."""
     matched = set().union(*(q[3] for _, q in found)) if found else set()
     if len(matched) / len(claim) < MIN_SUPPORT:
         return False
-    cited = " ".join(passages[n - 1].chunk.text for n, _ in found)
-    pool = set(tokens(cited)) | {x.strip(",.") for x in _NUMBER.findall(cited)}
-    return all(k & pool for k in key_terms(claim_text) + key_terms(question, initial=False))
+    keys = key_terms(claim_text) + key_terms(question, initial=False)
+    for n, _ in found:
+        text = passages[n - 1].chunk.text
+        pool = set(tokens(text)) | {x.strip(",.") for x in _NUMBER.findall(text)}
+        if all(k & pool for k in keys):
+            return True
+    return False

@@ -74,3 +74,9 @@ def test_question_names_must_be_in_the_cited_passage():
     v = verify("Liz Truss said Russia's build-up was unacceptable [2].", passages(), text_of,
                question="What did Truss say was unacceptable?")
     assert not v.abstained
+
+
+def test_facts_joined_across_unrelated_passages_are_not_supported():
+    # each half is quoted somewhere, but no passage connects Sherman with 2002
+    v = verify("Wendy Sherman said the council was established in 2002 [1] [2].", passages(), text_of)
+    assert v.abstained
