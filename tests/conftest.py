@@ -40,9 +40,11 @@ class ToyEmbedder:
 class ScriptedGenerator:
     name = "scripted"
 
-    def __init__(self, replies):
+    def __init__(self, replies, support=None):
         self.replies = list(replies)
+        self.support = list(support or [])  # P(yes) answers for the self-check, if any
         self.prompts: list[list[dict]] = []
+        self.checks: list[list[dict]] = []
         self.last_prompt_tokens = self.last_completion_tokens = 0
 
     def stream(self, messages, max_tokens=96):
@@ -50,6 +52,11 @@ class ScriptedGenerator:
         reply = self.replies.pop(0) if self.replies else ""
         for i, word in enumerate(reply.split(" ")):  # streamed word by word, spaces kept
             yield word if i == 0 else " " + word
+
+
+    def yes_probability(self, messages):
+        self.checks.append(messages)
+        return self.support.pop(0) if self.support else 1.0
 
 
 @pytest.fixture(autouse=True)
