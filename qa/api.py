@@ -132,7 +132,7 @@ class Pipeline:
             if support < self.config.min_support:
                 checked = cite.Verified(prompts.ABSTAIN, (), True)
         timings["total_s"] = time.perf_counter() - t0
-        yield Answer(checked.text, checked.citations, checked.abstained, tuple(passages), timings, q, support)
+        yield Answer(checked.text, checked.citations, checked.abstained, tuple(passages), timings, q, support, raw)
 
     @property
     def retriever(self) -> Retriever:

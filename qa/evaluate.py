@@ -79,7 +79,7 @@ def run(testset: str, config: Config, out: str = "runs/eval", limit: int | None 
     with open(outdir / "answers.jsonl", "w", encoding="utf-8") as f:
         for item, answer, rec in results:
             row = {"id": rec.id, "question": item["question"], "answerable": rec.answerable,
-                   "gold": list(rec.golds), **answer.to_json(), **score(rec)}
+                   "gold": list(rec.golds), **answer.to_json(), "raw": answer.raw, **score(rec)}
             row.pop("passages")
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     from .report import write_report
