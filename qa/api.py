@@ -93,7 +93,7 @@ class Pipeline:
         """A follow-up rewritten to stand alone (for retrieval); other questions unchanged."""
         if not history or not _FOLLOW_UP.search(question):
             return question
-        last = [(q, a) for q, a in history][-2:]
+        last = list(history)[-2:]
         reply = "".join(self.generator.stream(prompts.rewrite_messages(question, last), max_tokens=48)).strip()
         reply = reply.splitlines()[0].strip() if reply else ""
         if not reply or "[" in reply or len(reply) > 3 * len(question) + 200:

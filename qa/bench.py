@@ -373,6 +373,10 @@ def run(config: Config, peer: bool = False, questions: str | None = None, out: s
                      "questions": os.path.relpath(qfile, ROOT) if qfile.startswith(str(ROOT)) else qfile,
                      "n": len(items), "ids": [str(i["id"]) for i in items], "quick": quick, "peer": peer,
                      "docs": pipe.documents()}
+    if peer:
+        from .peer import PEER_CONTEXT
+
+        r["settings"]["peer_context_window"] = max(config.n_ctx, PEER_CONTEXT)
     r["machine"] = machine()
     r["notes"] = notes
     outdir = write(r, out, answers)

@@ -1,8 +1,9 @@
 """The peer for `qa bench --peer`: LlamaIndex, out of the box, on our GGUF, embedder and questions.
 
-Same model file, threads, batch, context and answer-length cap; the same MiniLM
+Same model file, threads, batch and answer-length cap; the same MiniLM
 embedder through HuggingFaceEmbedding; a FAISS flat inner-product store. Everything
-else is LlamaIndex's default: 1024-token chunks (SentenceSplitter), top-2 retrieval,
+else is LlamaIndex's default: 1024-token chunks (SentenceSplitter), top-2 retrieval, a
+3900-token context (at our 2048 its two chunks would not fit and each query would refine),
 `index.as_query_engine()` and `CitationQueryEngine.from_args(index)`.
 llama_index is imported here only; install it with the `bench` extra.
 """
@@ -20,6 +21,10 @@ from .metrics import Scored, aggregate, contains_answer, percentile, strip_citat
 # Qwen2.5's chat template, as the GGUF's own template renders it (with its default system prompt).
 QWEN_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 TURN = "<|im_start|>{role}\n{content}<|im_end|>\n"
+
+PEER_CONTEXT = 3900  # LlamaCPP's default context_window; at 2048 its top-2 1024-token chunks don't fit and
+#                     every query costs a second (refine) LLM call
+_SOURCE = re.compile(r"\s*\[Source \d+(?:\s*,\s*(?:Source )?\d+)*\]")  # CitationQueryEngine's markers
 
 # LlamaIndex has no abstention phrase; these are the ways the model says it cannot answer.
 ABSTAINS = re.compile(
@@ -60,7 +65,7 @@ def _timed(engine, items: list[dict]) -> tuple[list[float], list[Scored]]:
         t0 = time.perf_counter()
         response = engine.query(item["question"])
         total = time.perf_counter() - t0
-        text = strip_citations(str(response)).strip()
+        text = strip_citations(_SOURCE.sub("", str(response))).strip()
         golds = tuple(item.get("answers", []))
         totals.append(total)
         records.append(Scored(
@@ -79,13 +84,14 @@ def _need_llama_index():
 
 
 def load_llm(config: Config):
-    """llama_index's LlamaCPP on our GGUF with our threads, batch, context and answer cap; greedy."""
+    """llama_index's LlamaCPP on our GGUF with our threads, batch and answer cap, greedy; its own
+    default context (PEER_CONTEXT) unless ours is larger."""
     _need_llama_index()
     from llama_index.llms.llama_cpp import LlamaCPP
 
     n = config.threads()
     return LlamaCPP(model_path=str(models.resolve(config.model)), temperature=0, max_new_tokens=config.max_tokens,
-                    context_window=config.n_ctx, verbose=False,
+                    context_window=max(config.n_ctx, PEER_CONTEXT), verbose=False,
                     model_kwargs={"n_threads": n, "n_threads_batch": n, "n_batch": config.n_batch,
                                   "seed": config.seed},
                     messages_to_prompt=messages_to_prompt, completion_to_prompt=completion_to_prompt)
