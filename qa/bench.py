@@ -5,6 +5,7 @@ LlamaIndex on the same model (`--peer`, see qa/peer.py) and a 100k-chunk corpus.
     qa bench --peer --out runs/bench
     -> runs/bench/bench.json          flat numbers (null = not run), "settings", "machine"
        runs/bench/bench.md            the same as a table, with the targets and pass/miss
+       runs/bench/answers.jsonl       each system's answer to each question, to audit the scoring
 
 One process, one loaded model: the raw limit reuses the pipeline's Llama. Two
 things run in child processes so their time and memory are their own: the cold

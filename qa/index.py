@@ -29,7 +29,7 @@ from .errors import IndexError_
 from .types import Chunk
 
 FORMAT = 1
-HNSW_ABOVE = 200_000  # flat (exact) search up to this many chunks; HNSW beyond
+HNSW_ABOVE = 50_000  # flat (exact) search up to this many chunks; HNSW beyond (flat: 14 ms at 100k)
 
 
 @dataclass
