@@ -75,7 +75,15 @@ def pick(items: list[dict], quick: bool) -> list[dict]:
 
 
 def rss_mb(who=resource.RUSAGE_SELF) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+    """Peak resident memory in MB. Linux carries a parent's peak into a child's ru_maxrss (across
+    fork and exec), so RUSAGE_CHILDREN is only good for a maximum over parent and child, and a child
+    reporting on itself reads VmHWM, its own address space's high-water mark."""
+    if who == resource.RUSAGE_SELF and os.path.exists("/proc/self/status"):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
 
 
 def config_env(config: Config) -> dict:
@@ -88,20 +96,23 @@ def config_env(config: Config) -> dict:
 
 
 # -- the pipeline on the real model ---------------------------------------------
-def raw_limit(llm, text: str, n_prompt: int = 300, n_gen: int = 64) -> dict:
-    """Raw llama-cpp-python on an already loaded Llama: prompt and greedy generation tokens/s."""
+def raw_limit(llm, text: str, n_prompt: int = 300, n_gen: int = 64, rounds: int = 1) -> dict:
+    """Raw llama-cpp-python on an already loaded Llama: prompt and greedy generation tokens/s,
+    each the median over rounds (reset, eval n_prompt tokens, then n_gen sample + eval)."""
     toks = llm.tokenize(text.encode(), add_bos=False)
     toks = (toks * (n_prompt // max(1, len(toks)) + 1))[:n_prompt]
-    llm.reset()
-    t0 = time.perf_counter()
-    llm.eval(toks)
-    prompt_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for _ in range(n_gen):  # EOS is not special here: we time tokens, not text
-        llm.eval([llm.sample(temp=0.0)])
-    gen_s = time.perf_counter() - t0
+    prompt_tps, gen_tps = [], []
+    for _ in range(rounds):
+        llm.reset()
+        t0 = time.perf_counter()
+        llm.eval(toks)
+        prompt_tps.append(n_prompt / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        for _ in range(n_gen):  # EOS is not special here: we time tokens, not text
+            llm.eval([llm.sample(temp=0.0)])
+        gen_tps.append(n_gen / (time.perf_counter() - t0))
     llm.reset()  # the pipeline starts again from an empty context
-    return {"raw_prompt_tps": n_prompt / prompt_s, "raw_gen_tps": n_gen / gen_s}
+    return {"raw_prompt_tps": percentile(prompt_tps, 50), "raw_gen_tps": percentile(gen_tps, 50)}
 
 
 def warm_up(pipe, question: str) -> None:
@@ -323,6 +334,10 @@ def run(config: Config, peer: bool = False, questions: str | None = None, out: s
     if not items:
         raise QAError(f"{qfile}: no questions")
     warm = next((i["question"] for i in every if i not in items), items[0]["question"])
+    if peer:
+        from .peer import require
+
+        require()  # fail now, not after minutes of measuring
     pipe = pipeline or Pipeline(config)
     r: dict = dict.fromkeys(KEYS)
     notes: list[str] = []
@@ -335,7 +350,8 @@ def run(config: Config, peer: bool = False, questions: str | None = None, out: s
     r["model_load_s"] = time.perf_counter() - t0
     if llm is not None:
         log("raw llama.cpp limit")
-        r.update(raw_limit(llm, documents.text_of(pipe.documents()[0]), n_gen=32 if quick else 64))
+        r.update(raw_limit(llm, documents.text_of(pipe.documents()[0]), n_gen=32 if quick else 64,
+                           rounds=1 if quick else 3))
     log(f"warm-up, then {len(items)} questions")
     warm_up(pipe, warm)
     numbers, answers["qa"] = ask_all(pipe, items)
@@ -358,7 +374,7 @@ def run(config: Config, peer: bool = False, questions: str | None = None, out: s
         numbers, peer_answers = run_peer(config, items, warm)
         r.update(numbers)
         answers.update(peer_answers)
-        notes.append("peer abstention is judged by phrases (see qa/peer.py ABSTAINS); its answers have no verified quotes")
+        notes.append("peer abstention is judged by phrases (qa/peer.py ABSTAINS); its answers have no verified quotes")
         if r["peer_total_p50_s"]:
             r["qa_total_over_peer"] = r["total_p50_s"] / r["peer_total_p50_s"]
     if not quick:

@@ -28,16 +28,23 @@ _SOURCE = re.compile(r"\s*\[Source \d+(?:\s*,\s*(?:Source )?\d+)*\]")  # Citatio
 
 # LlamaIndex has no abstention phrase; these are the ways the model says it cannot answer.
 ABSTAINS = re.compile(
-    r"\b(not (mentioned|stated|specified|provided|given|say|said|include[ds]?|contain(ed|s)?|clear|known|available)"
+    r"\b(not (mentioned|stated|specified|provided|given|say|said|include[ds]?|contain(ed|s)?"
+    r"|clear|known|available)"
     r"|(does|do|did)( not|n't) (say|mention|state|specify|provide|contain|include|give|indicate)"
     r"|no (information|mention|details?|answer)|cannot (be )?(answer|determine|find)|can't|unable to"
     r"|empty response|don't say)\b", re.I)
 
 
 def completion_to_prompt(completion: str) -> str:
-    """
-    >>> completion_to_prompt("Hi")
-    '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n<|im_start|>user\\nHi<|im_end|>\\n<|im_start|>assistant\\n'
+    """One user turn in Qwen's template, ready for the assistant's reply.
+
+    >>> print(completion_to_prompt("Hi"))
+    <|im_start|>system
+    You are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>
+    <|im_start|>user
+    Hi<|im_end|>
+    <|im_start|>assistant
+    <BLANKLINE>
     """
     return TURN.format(role="system", content=QWEN_SYSTEM) + TURN.format(role="user", content=completion) \
         + "<|im_start|>assistant\n"
@@ -53,8 +60,10 @@ def messages_to_prompt(messages) -> str:
 def abstained(text: str, golds) -> bool:
     """An answer that says it cannot answer and does not contain a gold answer anyway.
 
-    >>> abstained("The context does not mention Ukraine's president.", []), abstained("Wendy Sherman.", ["Sherman"])
-    (True, False)
+    >>> abstained("The context does not mention Ukraine's president.", [])
+    True
+    >>> abstained("It does not say; Wendy Sherman led it.", ["Sherman"])
+    False
     """
     return bool(ABSTAINS.search(text)) and not contains_answer(text, golds)
 
@@ -76,7 +85,8 @@ def _timed(engine, items: list[dict]) -> tuple[list[float], list[Scored]]:
     return totals, records
 
 
-def _need_llama_index():
+def require() -> None:
+    """Raise QAError with the install command if llama_index is missing."""
     try:
         import llama_index.core  # noqa: F401
     except ImportError:
@@ -86,7 +96,7 @@ def _need_llama_index():
 def load_llm(config: Config):
     """llama_index's LlamaCPP on our GGUF with our threads, batch and answer cap, greedy; its own
     default context (PEER_CONTEXT) unless ours is larger."""
-    _need_llama_index()
+    require()
     from llama_index.llms.llama_cpp import LlamaCPP
 
     n = config.threads()
@@ -98,16 +108,17 @@ def load_llm(config: Config):
 
 
 def load_embedder(config: Config):
-    _need_llama_index()
+    require()
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
     return HuggingFaceEmbedding(model_name=config.embedder or packaged_minilm_path(), device="cpu")
 
 
-def run(config: Config, items: list[dict], warmup: str, llm=None, embed=None) -> tuple[dict, dict[str, list[Scored]]]:
+def run(config: Config, items: list[dict], warmup: str, llm=None,
+        embed=None) -> tuple[dict, dict[str, list[Scored]]]:
     """(peer_* numbers, {"peer": records, "peer_citation": records}) for LlamaIndex's default
     query engine and its citation query engine over `items`. llm and embed default to the real ones."""
-    _need_llama_index()
+    require()
     import faiss
     from llama_index.core import Document, Settings, StorageContext, VectorStoreIndex
     from llama_index.core.query_engine import CitationQueryEngine

@@ -10,6 +10,7 @@ import pytest
 from qa import bench, prompts
 from qa.api import Pipeline
 from qa.config import ROOT, Config
+from qa.errors import QAError
 from qa.evaluate import load_testset
 from qa.peer import abstained, messages_to_prompt
 
@@ -105,6 +106,9 @@ def test_raw_limit_times_prompt_then_greedy_tokens_from_a_reset_context():
     got = bench.raw_limit(llm, "one two three", n_prompt=10, n_gen=4)
     assert llm.calls == ["reset", 10, 1, 1, 1, 1, "reset"]
     assert got["raw_prompt_tps"] > 0 and got["raw_gen_tps"] > 0
+    llm.calls.clear()
+    bench.raw_limit(llm, "one two three", n_prompt=2, n_gen=1, rounds=2)
+    assert llm.calls == ["reset", 2, 1, "reset", 2, 1, "reset"]
 
 
 def test_config_env_round_trips(tmp_path):
@@ -153,12 +157,29 @@ def test_run_writes_well_formed_bench_json_with_fakes(toy_config, tmp_path, monk
     assert [(x["system"], x["id"], x["correct"]) for x in rows] == [("qa", "a", True), ("qa", "b", True)]
 
 
+def test_peer_without_llama_index_fails_before_measuring(toy_config, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "llama_index.core", None)  # import now raises ImportError
+    gen = CountingGenerator([SHERMAN])
+    pipe = Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen)
+    with pytest.raises(QAError, match=r"pip install -e '\.\[bench\]'"):
+        bench.run(toy_config, peer=True, questions=str(write(tmp_path)), out=str(tmp_path / "o"), pipeline=pipe)
+    assert gen.prompts == [] and not (tmp_path / "o").exists()
+
+
 def test_scale_measures_hybrid_dense_and_bm25_search():
     r = bench.scale(n=2000, reps=5)
     assert r["scale_n"] == 2000 and r["scale_index"] == "IndexFlatIP"
     for key in ("scale_index_build_s", "scale_retrieve_p50_ms", "scale_dense_p50_ms", "scale_bm25_p50_ms",
                 "scale_peak_rss_mb"):
         assert math.isfinite(r[key]) and r[key] > 0
+
+
+def test_scale_child_reports_its_own_peak_memory_not_its_parents():
+    ballast = bytearray(600 * 2**20)  # this process now peaks above 600 MB; the child stays far below
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    out = subprocess.run([sys.executable, "-m", "qa.bench", "--scale", "300"], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    assert json.loads(out.stdout)["scale_peak_rss_mb"] < bench.rss_mb() - 300
 
 
 def test_synthetic_corpus_is_seeded():
