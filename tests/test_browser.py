@@ -115,7 +115,7 @@ def test_an_uploaded_document_with_a_script_is_indexed_answered_and_never_run(pa
     page.locator("#qa-upload input[type=file]").set_input_files(str(doc))
     page.locator("#qa-notice").get_by_text("Added notes.txt.").wait_for(timeout=30_000)
     assert "notes.txt" in page.locator(".qa-docs").inner_text()
-    answer = ask(page, 'What is the secret code word? <img src="y" onerror="window.__pwned = 3">')
+    answer = ask(page, 'What is the secret code word? <img src="y" onerror="window.__pwned = true">')
     assert answer.inner_text() == "The secret code word of the project is Marmalade [1]."
     answer.locator("a.qa-cite").click()
     card = page.locator("#cite-1-1")

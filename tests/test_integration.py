@@ -22,7 +22,7 @@ ANSWERABLE = [
     ("Who led the American delegation?", ["Wendy Sherman", "Sherman"]),
     ("How many troops did Wendy Sherman say Russia had deployed?", ["100,000"]),
     ("Who is the US ambassador to Nato?", ["Julianne Smith"]),
-    ("In what year was the Nato-Russia Council established?", ["2002"]),
+    ("Who is the UK Foreign Secretary?", ["Liz Truss", "Truss"]),
     ("Who was Russia's representative at the talks?", ["Alexander Grushko", "Grushko"]),
 ]
 UNANSWERABLE = ["Who is the President of Ukraine?", "What is the population of Brussels?",
