@@ -21,7 +21,7 @@ def write_chart(path: Path, metrics: dict, totals: list[float]) -> None:
     ax1.set_xlabel("accuracy (answerable: correct answer; unanswerable: abstained)")
     ax1.set_title("per category")
     for i, c in enumerate(names):
-        ax1.text(0.01, i, f"n={cats[c]['n']}", va="center", color="white", fontsize=8)
+        ax1.text(min(cats[c]["accuracy"], 0.9) + 0.01, i, f"n={cats[c]['n']}", va="center", fontsize=8)
     ax2.hist(totals, bins=20, color="#6aa84f")
     ax2.set_xlabel("seconds per answer")
     ax2.set_title(f"latency (p50 {metrics['total_p50_s']} s, p95 {metrics['total_p95_s']} s)")
