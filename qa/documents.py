@@ -33,6 +33,13 @@ def doc_path(doc: str) -> Path:
     return p if p.is_absolute() else ROOT / p
 
 
+def locate(path: str | Path) -> Path:
+    """A path as given, or relative to the repository when it is not found as given
+    (the default config's "seeds" works from any working directory)."""
+    p = Path(path)
+    return (ROOT / p if not p.is_absolute() and not p.exists() else p).resolve()
+
+
 def expand(paths) -> list[str]:
     """Files and folders -> sorted document names; folders are searched recursively.
 
@@ -41,9 +48,7 @@ def expand(paths) -> list[str]:
     """
     found: set[str] = set()
     for raw in paths:
-        p = Path(raw)
-        if not p.is_absolute() and not p.exists():
-            p = ROOT / p  # paths in the default config are relative to the repo
+        p = locate(raw)
         if p.is_dir():
             found.update(doc_name(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
                          and not any(part.startswith(".") for part in f.relative_to(p).parts))

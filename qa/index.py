@@ -46,8 +46,7 @@ class Index:
 
 def set_dir(config: Config) -> Path:
     """index/<name>-<hash of resolved roots>: one folder per document set, never mixed."""
-    roots = sorted(str(documents.doc_path(documents.doc_name(p)) if not os.path.isabs(p) and not os.path.exists(p)
-                       else Path(p).resolve()) for p in config.docs)
+    roots = sorted(str(documents.locate(p)) for p in config.docs)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(roots[0]).stem if roots else "empty")[:40]
     key = hashlib.sha1("\n".join(roots).encode()).hexdigest()[:10]
     return Path(config.index_dir) / f"{stem}-{key}"

@@ -8,7 +8,7 @@ Offsets are character offsets into the *loaded* text of the document
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,3 @@ class Answer:
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
 
-
-def chunk_to_dict(c: Chunk) -> dict:
-    return asdict(c)
