@@ -84,8 +84,9 @@ def best_quote(claim: set[str], doc_text: str, p: Passage) -> tuple[float, int, 
     best = (0.0, p.chunk.start, p.chunk.start, set())
     if not claim:
         return best
+    spans = _spans(doc_text, p)
     for a, b in sentences(doc_text, p.chunk.start, p.chunk.end):
-        clauses = [s for s in _spans(doc_text, p) if a <= s[0] and s[1] <= b]
+        clauses = [s for s in spans if a <= s[0] and s[1] <= b]
         for i in range(len(clauses)):
             seen: set[str] = set()
             for j in range(i, len(clauses)):
@@ -111,15 +112,14 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
         cited = [int(n) for m in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", m.group(1))]
         cited = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
         found = _support(claim, cited, passages, text_of)
-        if _covered(claim, claim_text, found, passages, text_of, question) is False:
-            found = _support(claim, range(1, len(passages) + 1), passages, text_of)  # repair
-        if not _covered(claim, claim_text, found, passages, text_of, question):
-            continue
+        if not _covered(claim, claim_text, found, passages, question):
+            found = _support(claim, range(1, len(passages) + 1), passages, text_of)  # repair the marker
+            if not _covered(claim, claim_text, found, passages, question):
+                continue  # no passage supports this sentence: it is not shown
         marks = []
         for n, (share, s, e, _) in found:
             doc = passages[n - 1].chunk.doc
-            quote = text_of(doc)[s:e]
-            assert text_of(doc)[s:e] == quote and quote  # by construction; never show an unverified quote
+            quote = text_of(doc)[s:e]  # cut from the source itself, so text_of(doc)[start:end] == quote
             cites.setdefault((n, s, e), Citation(n, passages[n - 1].chunk.id, doc, s, e, quote))
             marks.append(n)
         end = claim_text[-1] if claim_text[-1] in ".!?" else "."
@@ -148,7 +148,7 @@ def _support(claim, numbers, passages, text_of) -> list[tuple[int, tuple]]:
     return out
 
 
-def _covered(claim, claim_text, found, passages, text_of, question) -> bool:
+def _covered(claim, claim_text, found, passages, question) -> bool:
     """Enough of the claim's words are quoted, and one cited passage holds every
     name and number of the claim and of the question: an answer about someone
     the passage never mentions, or that joins facts from unrelated passages, is
