@@ -16,11 +16,10 @@ import re
 from dataclasses import dataclass
 
 from .chunk import sentences
-from .prompts import ABSTAIN
+from .prompts import ABSTAIN, MARKER
 from .retrieve import tokens
 from .types import Citation, Passage
 
-MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 MIN_SUPPORT = 0.5   # share of a claim's content words found in its quotes
 _CLAUSE = re.compile(r"[,;:—–]\s+|\s+[—–]\s+")
 _NUMBER = re.compile(r"\d[\d,.]*")

@@ -34,6 +34,8 @@ class LlamaGenerator:
         self.last_prompt_tokens = 0
         self.last_completion_tokens = 0
         self._llm = None
+        self._formatter = None  # the GGUF's chat template, for yes_probability
+        self._ids = None        # (yes token ids, no token ids)
 
     def load(self):
         if self._llm is None:
@@ -86,7 +88,7 @@ class LlamaGenerator:
             return float(1 / (1 + np.exp(no - yes)))
 
     def _format(self, messages: list[dict]) -> str:
-        if getattr(self, "_formatter", None) is None:
+        if self._formatter is None:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
             llm = self._llm
@@ -97,7 +99,7 @@ class LlamaGenerator:
         return self._formatter(messages=messages).prompt
 
     def _yes_no_ids(self):
-        if getattr(self, "_ids", None) is None:
+        if self._ids is None:
             llm = self._llm
             first = lambda words: sorted({llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words})
             self._ids = (first(["yes", "Yes", " yes", " Yes"]), first(["no", "No", " no", " No"]))

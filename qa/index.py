@@ -109,7 +109,7 @@ def build(config: Config, embedder, progress=None) -> Index:
     chunks, parts = [], []
     todo = [d for d in docs if d not in reuse]
     texts = {d: documents.text_of(d) for d in todo}  # an unreadable document fails before any work
-    for i, d in enumerate(docs):
+    for d in docs:
         if d in reuse:
             cs, vs = reuse[d]
         else:

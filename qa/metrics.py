@@ -11,9 +11,9 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
+from .prompts import MARKER
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-# "[1]", "[2, 3]" and the whitespace before them; "[1][2]" is two matches.
-_CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _ASCII_PUNCT = set(string.punctuation)
 _MIN_RUN = 8  # shared consecutive tokens that count as a quote overlapping evidence
 
@@ -41,7 +41,7 @@ def strip_citations(text: str) -> str:
     >>> strip_citations("Paris [1][2], on the Seine [3, 4].")
     'Paris, on the Seine.'
     """
-    return _CITATION.sub("", text)
+    return MARKER.sub("", text)  # "[1][2]" is two matches
 
 
 def _gold_list(golds: list[str] | tuple[str, ...]) -> list[str]:

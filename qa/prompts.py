@@ -17,6 +17,8 @@ SYSTEM = (
 )
 
 PASSAGE = "[{n}] {text}"
+# A citation marker as the model writes it: "[2]" or "[1, 3]", with the space before it.
+MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
 # Asked after the answer, in the same context: P(yes) is the answer's support score.
 VERIFY = ("Check your answer. Do the passages state it, and does it answer exactly what was asked "
@@ -50,6 +52,6 @@ def verify_messages(messages: list[dict], reply: str) -> list[dict]:
 
 def rewrite_messages(question: str, history) -> list[dict]:
     # citation markers would be copied into the rewrite: "[1]" means nothing to retrieval
-    turns = "\n".join(HISTORY_TURN.format(question=q, answer=re.sub(r"\s*\[\d+\]", "", a)) for q, a in history)
+    turns = "\n".join(HISTORY_TURN.format(question=q, answer=MARKER.sub("", a)) for q, a in history)
     return [{"role": "system", "content": REWRITE_SYSTEM},
             {"role": "user", "content": REWRITE_USER.format(history=turns, question=question)}]
