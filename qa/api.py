@@ -17,7 +17,7 @@ from typing import Iterator
 from . import cite, documents, index as index_mod, models, prompts
 from .config import Config
 from .errors import BadQuestion
-from .retrieve import Retriever
+from .retrieve import Retriever, merge_overlapping
 from .types import Answer
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
@@ -106,7 +106,7 @@ class Pipeline:
         asked = self.check(question)
         generator = self.generator  # a missing model is reported now, not after retrieval
         q = self.standalone(asked, history)
-        passages = self.retriever.search(q, self.config.top_k)
+        passages = merge_overlapping(self.retriever.search(q, self.config.top_k), documents.text_of)
         timings = {"retrieve_s": time.perf_counter() - t0}
         if not passages or max(p.dense for p in passages) < self.config.min_dense:
             timings["total_s"] = time.perf_counter() - t0
@@ -114,7 +114,7 @@ class Pipeline:
             return
         pieces, first = [], None
         messages = prompts.answer_messages(q, passages)
-        for piece in generator.stream(messages, self.config.max_tokens):
+        for piece in generator.stream(messages, self.config.max_tokens, prompts.NOT_FIRST):
             if first is None:
                 first = time.perf_counter()
                 timings["first_token_s"] = first - t0

@@ -23,7 +23,8 @@ from .types import Citation, Passage
 MIN_SUPPORT = 0.5   # share of a claim's content words found in its quotes
 _CLAUSE = re.compile(r"[,;:—–]\s+|\s+[—–]\s+")
 _NUMBER = re.compile(r"\d[\d,.]*")
-_NAME = re.compile(r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+# A name: capitalised words, joined by "of", "the", "de"...: "Robert of Jumièges", "Edward the Confessor".
+_NAME = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|the|de|du|da|del|der|van|von|la|le)\s+)*[A-Z][\w’'-]*)*")
 _STARTERS = {"according", "yes", "no", "based", "answer", "passage", "passages"}
 _ABSTAIN_RE = re.compile(
     r"documents? (?:do(?:es)?n[’']t|do(?:es)? not) (?:say|contain|mention|state|provide)|"

@@ -17,7 +17,26 @@ from .errors import ModelMissing
 class Generator(Protocol):
     name: str
 
-    def stream(self, messages: list[dict], max_tokens: int = 96) -> Iterator[str]: ...
+    def stream(self, messages: list[dict], max_tokens: int = 96, not_first: str = "") -> Iterator[str]: ...
+
+
+class _NotFirst:
+    """A llama.cpp logits processor: at the first step, skip every token that
+    starts with `prefix` (a reply must not open with a bare citation marker such
+    as "[2]": the small models then often stop there, having said nothing)."""
+
+    def __init__(self, piece, prefix: str):
+        self.piece, self.prefix, self.first = piece, prefix, True
+
+    def __call__(self, _ids, logits: np.ndarray) -> np.ndarray:
+        if self.first:
+            self.first = False
+            for _ in range(64):  # greedy picks the argmax: mask it while it is banned
+                t = int(np.argmax(logits))
+                if not self.piece(t).lstrip().startswith(self.prefix):
+                    break
+                logits[t] = -1e30
+        return logits
 
 
 class LlamaGenerator:
@@ -56,11 +75,13 @@ class LlamaGenerator:
         text = "".join(m["content"] for m in messages)
         return len(llm.tokenize(text.encode(), add_bos=False))
 
-    def stream(self, messages: list[dict], max_tokens: int = 96) -> Iterator[str]:
+    def stream(self, messages: list[dict], max_tokens: int = 96, not_first: str = "") -> Iterator[str]:
+        """Reply pieces, greedy; the reply never starts with `not_first`."""
         with self.lock:
             llm = self.load()
+            steer = [_NotFirst(lambda t: llm.detokenize([t]).decode(errors="ignore"), not_first)] if not_first else None
             out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0,
-                                             top_k=1, seed=self.seed, stream=True)
+                                             top_k=1, seed=self.seed, stream=True, logits_processor=steer)
             n = 0
             for part in out:
                 piece = part["choices"][0]["delta"].get("content")

@@ -17,6 +17,8 @@ SYSTEM = (
 )
 
 PASSAGE = "[{n}] {text}"
+# A reply may not open with this: the small models write a bare "[2]" and stop.
+NOT_FIRST = "["
 # A citation marker as the model writes it: "[2]" or "[1, 3]", with the space before it.
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 

@@ -44,7 +44,7 @@ class KeyedGenerator(ScriptedGenerator):
         super().__init__([])
         self.keyed, self.delay = dict(replies), delay
 
-    def stream(self, messages, max_tokens=96):
+    def stream(self, messages, max_tokens=96, not_first=""):
         question = messages[-1]["content"].lower().rsplit("question:", 1)[-1]
         self.replies = [next((r for k, r in self.keyed.items() if k in question), ABSTAIN)]
         for piece in super().stream(messages, max_tokens):

@@ -47,7 +47,7 @@ class ScriptedGenerator:
         self.checks: list[list[dict]] = []
         self.last_prompt_tokens = self.last_completion_tokens = 0
 
-    def stream(self, messages, max_tokens=96):
+    def stream(self, messages, max_tokens=96, not_first=""):
         self.prompts.append(messages)
         reply = self.replies.pop(0) if self.replies else ""
         for i, word in enumerate(reply.split(" ")):  # streamed word by word, spaces kept

@@ -146,7 +146,7 @@ def test_ask_json_returns_the_cli_json_schema(toy_config):
     [c] = out["citations"]
     assert (c["n"], c["quote"], list(c)) == (1, SHERMAN_QUOTE, ["n", "doc", "start", "end", "quote"])
     assert documents.text_of(c["doc"])[c["start"]:c["end"]] == SHERMAN_QUOTE
-    assert [list(x) for x in out["passages"]] == [["doc", "start", "end", "score"]] * 4
+    assert out["passages"] and all(list(x) == ["doc", "start", "end", "score"] for x in out["passages"])
 
 
 def test_a_refused_question_raises_before_anything_is_shown(toy_config):
@@ -155,7 +155,7 @@ def test_a_refused_question_raises_before_anything_is_shown(toy_config):
 
 
 class BrokenGenerator(ScriptedGenerator):
-    def stream(self, messages, max_tokens=96):
+    def stream(self, messages, max_tokens=96, not_first=""):
         raise ModelMissing("cannot load model /nowhere.gguf: file not found")
         yield
 

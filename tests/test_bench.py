@@ -28,7 +28,7 @@ SHERMAN = "Wendy Sherman, the US deputy secretary of state, led the American del
 class CountingGenerator(ScriptedGenerator):
     """Sets the token counters as LlamaGenerator does: prompt = words sent, completion = pieces."""
 
-    def stream(self, messages, max_tokens=96):
+    def stream(self, messages, max_tokens=96, not_first=""):
         n = 0
         for piece in super().stream(messages, max_tokens):
             n += 1

@@ -141,7 +141,7 @@ class GatedGenerator(KeyedGenerator):
         super().__init__()
         self.gate, self.running, self.most = threading.Event(), 0, 0
 
-    def stream(self, messages, max_tokens=96):
+    def stream(self, messages, max_tokens=96, not_first=""):
         self.running += 1
         self.most = max(self.most, self.running)
         self.gate.wait(30)

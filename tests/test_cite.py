@@ -64,6 +64,9 @@ def test_key_terms_are_names_and_numbers():
     assert key_terms("The talks in Geneva had 100,000 troops.") == [{"geneva"}, {"100,000"}]
     assert key_terms("Denmark's delegation met Liz Truss.") == [{"denmark"}, {"liz", "truss"}]
     assert key_terms("According to Ms Truss, yes.", initial=False) == [{"ms", "truss"}]
+    # "of" / "the" inside a name join it: "Edward" alone is enough to find "Edward the Confessor"
+    assert key_terms("Edward the Confessor made Robert of Jumièges archbishop of Canterbury.") == [
+        {"edward", "confessor"}, {"robert", "jumiège"}, {"canterbury"}]
 
 
 def test_question_names_must_be_in_the_cited_passage():
