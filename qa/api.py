@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Iterator
 
-from . import cite, documents, index as index_mod, models, prompts
+from . import check, cite, documents, index as index_mod, models, prompts
 from .config import Config
 from .errors import BadQuestion
 from .retrieve import Retriever, merge_overlapping
@@ -24,9 +24,9 @@ _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that
 
 
 class Pipeline:
-    def __init__(self, config: Config | None = None, embedder=None, generator=None):
+    def __init__(self, config: Config | None = None, embedder=None, generator=None, checker=None):
         self.config = config or Config.from_env()
-        self._embedder, self._generator = embedder, generator
+        self._embedder, self._generator, self._checker = embedder, generator, checker
         self._index = self._retriever = None
         self._build_lock = threading.Lock()
 
@@ -47,6 +47,18 @@ class Pipeline:
             c = self.config
             self._generator = LlamaGenerator(str(models.resolve(c.model)), c.n_ctx, c.threads(), c.n_batch, c.seed)
         return self._generator
+
+    @property
+    def checker(self):
+        """The model that runs the answer check (check.py): config.check_model, else the answering model."""
+        c = self.config
+        if not c.check_model or c.check_model == c.model:
+            return self.generator
+        if self._checker is None:
+            from .generate import LlamaGenerator
+
+            self._checker = LlamaGenerator(str(models.resolve(c.check_model)), 1024, c.threads(), c.n_batch, c.seed)
+        return self._checker
 
     @property
     def index(self):
@@ -105,6 +117,8 @@ class Pipeline:
         t0 = time.perf_counter()
         asked = self.check(question)
         generator = self.generator  # a missing model is reported now, not after retrieval
+        if self.config.min_support > 0:
+            self.checker
         q = self.standalone(asked, history)
         passages = merge_overlapping(self.retriever.search(q, self.config.top_k), documents.text_of)
         timings = {"retrieve_s": time.perf_counter() - t0}
@@ -125,10 +139,9 @@ class Pipeline:
         now = time.perf_counter()
         timings["generate_s"] = now - (first or now)
         support = None
-        check = getattr(generator, "yes_probability", None)
-        if not checked.abstained and check and self.config.min_support > 0:
-            support = check(prompts.verify_messages(messages, raw))
-            timings["verify_s"] = time.perf_counter() - now
+        if not checked.abstained and self.config.min_support > 0:
+            support = check.support(self.checker, q, checked.citations, documents.text_of)
+            timings["check_s"] = time.perf_counter() - now
             if support < self.config.min_support:
                 checked = cite.Verified(prompts.ABSTAIN, (), True)
         timings["total_s"] = time.perf_counter() - t0

@@ -149,13 +149,15 @@ def _support(claim, numbers, passages, text_of) -> list[tuple[int, tuple]]:
 
 
 def _covered(claim, claim_text, found, passages, question) -> bool:
-    """Enough of the claim's words are quoted, and one cited passage holds every
-    name and number of the claim and of the question: an answer about someone
-    the passage never mentions, or that joins facts from unrelated passages, is
-    not an answer."""
+    """Enough of the claim's words are quoted, the claim says more than the
+    question, and one cited passage holds every name and number of the claim
+    and of the question: an answer about someone the passage never mentions,
+    or that joins facts from unrelated passages, is not an answer."""
     matched = set().union(*(q[3] for _, q in found)) if found else set()
     if len(matched) / len(claim) < MIN_SUPPORT:
         return False
+    if not claim - set(tokens(question)):  # "The delegation was led." to "Who led the delegation?"
+        return False                        # only restates the question: it answers nothing
     keys = key_terms(claim_text) + key_terms(question, initial=False)
     for n, _ in found:
         text = passages[n - 1].chunk.text

@@ -50,7 +50,11 @@ class SentenceTransformerEmbedder:
             os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
             os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no "Loading weights" bar on stderr
             import torch
+            import transformers
             from sentence_transformers import SentenceTransformer
+
+            # the variable above is read when huggingface_hub is first imported, which gradio may have done
+            transformers.utils.logging.disable_progress_bar()
 
             if self.threads:
                 torch.set_num_threads(self.threads)

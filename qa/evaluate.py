@@ -51,7 +51,10 @@ def evaluate(items: list[dict], pipeline, progress=True) -> list[tuple[dict, obj
     from tqdm import tqdm
 
     out = []
-    for item in tqdm(items, desc="eval", unit="q", file=sys.stderr, disable=not progress):
+    # a log file (not a terminal) gets an update every 30 s instead of one per question
+    bar = tqdm(items, desc="eval", unit="q", file=sys.stderr, disable=not progress,
+               mininterval=0.1 if sys.stderr.isatty() else 30)
+    for item in bar:
         answer = pipeline.ask(item["question"])
         valid = tuple(documents.text_of(c.doc)[c.start:c.end] == c.quote for c in answer.citations)
         out.append((item, answer, Scored(

@@ -22,9 +22,8 @@ NOT_FIRST = "["
 # A citation marker as the model writes it: "[2]" or "[1, 3]", with the space before it.
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
-# Asked after the answer, in the same context: P(yes) is the answer's support score.
-VERIFY = ("Check your answer. Do the passages state it, and does it answer exactly what was asked "
-          "(same person, place, time and event)? Reply yes or no.")
+# The answer check (check.py), on a fresh context: P(yes) is the answer's support score.
+CHECK = "Text: {text}\n\nQuestion: {question}\n\nDoes the text answer this exact question? Reply yes or no."
 
 USER = "Passages:\n{passages}\n\nQuestion: {question}"
 
@@ -48,8 +47,8 @@ def answer_messages(question: str, passages) -> list[dict]:
             {"role": "user", "content": USER.format(passages=body, question=question)}]
 
 
-def verify_messages(messages: list[dict], reply: str) -> list[dict]:
-    return messages + [{"role": "assistant", "content": reply}, {"role": "user", "content": VERIFY}]
+def check_messages(text: str, question: str) -> list[dict]:
+    return [{"role": "user", "content": CHECK.format(text=text, question=question)}]
 
 
 def rewrite_messages(question: str, history) -> list[dict]:

@@ -1,6 +1,6 @@
 import pytest
 
-from qa import prompts
+from qa import check, cite, documents, prompts
 from qa.api import Pipeline
 from qa.errors import BadQuestion
 
@@ -76,12 +76,31 @@ def test_json_schema(toy_config):
 
 
 @pytest.mark.parametrize("p_yes, abstained", [(0.2, True), (0.8, False)])
-def test_self_check_gates_the_answer(toy_config, p_yes, abstained):
+def test_answer_check_gates_the_answer(toy_config, p_yes, abstained):
     from dataclasses import replace
 
-    p = Pipeline(replace(toy_config, min_support=0.5), embedder=ToyEmbedder(), generator=ScriptedGenerator([SHERMAN], support=[p_yes]))
+    p = Pipeline(replace(toy_config, min_support=0.5), embedder=ToyEmbedder(),
+                 generator=ScriptedGenerator([SHERMAN], support=[p_yes]))
     a = p.ask("Who led the American delegation?")
-    assert a.abstained is abstained and a.support == p_yes
-    [check] = p.generator.checks
-    assert check == prompts.verify_messages(p.generator.prompts[0], SHERMAN)
-    assert check[-1] == {"role": "user", "content": prompts.VERIFY} and "verify_s" in a.timings
+    assert a.abstained is abstained and a.support == p_yes and "check_s" in a.timings
+    [msgs] = p.generator.checks  # the answering model checks, when no check_model is set
+    [cited] = cite.verify(SHERMAN, list(a.passages), documents.text_of, a.question).citations
+    sentence = check.context((cited,), documents.text_of)
+    assert cited.quote in sentence and sentence.startswith("Wendy Sherman")
+    assert msgs == prompts.check_messages(sentence, "Who led the American delegation?")
+
+
+def test_a_separate_check_model_does_the_check(toy_config):
+    from dataclasses import replace
+
+    judge = ScriptedGenerator([], support=[0.1])
+    p = Pipeline(replace(toy_config, min_support=0.5, check_model="judge.gguf"), embedder=ToyEmbedder(),
+                 generator=ScriptedGenerator([SHERMAN], support=[0.9]), checker=judge)
+    a = p.ask("Who led the American delegation?")
+    assert a.abstained and a.support == 0.1 and len(judge.checks) == 1 and p.generator.checks == []
+
+
+def test_no_check_when_the_threshold_is_zero(toy_config):
+    p = pipeline(toy_config, SHERMAN)
+    a = p.ask("Who led the American delegation?")
+    assert not a.abstained and a.support is None and p.generator.checks == []

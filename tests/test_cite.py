@@ -83,3 +83,10 @@ def test_facts_joined_across_unrelated_passages_are_not_supported():
     # each half is quoted somewhere, but no passage connects Sherman with 2002
     v = verify("Wendy Sherman said the council was established in 2002 [1] [2].", passages(), text_of)
     assert v.abstained
+
+
+
+def test_an_answer_that_only_restates_the_question_is_no_answer():
+    q = "Who led the American delegation?"
+    assert verify("The American delegation was led [1].", passages(), text_of, q).abstained
+    assert not verify("Wendy Sherman led the American delegation [1].", passages(), text_of, q).abstained

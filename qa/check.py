@@ -1,0 +1,34 @@
+"""The answer check: a second reading of whether the quoted source sentences
+answer *this* question, as the probability a model gives to "yes".
+
+    p = support(generator, "Whom did the Normans fight in Italy?", citations, text_of)
+
+The citation verifier (cite.py) proves an answer's words are in the source; it
+cannot see that "The Normans fought in Italy." does not say whom they fought,
+or that a sentence about the American delegation does not say who led the
+Russian one. Questions built that way (SQuAD 2.0's unanswerable half) are
+what this check is for. It reads only the sentences holding the quotes, so
+the prompt is short (~60 tokens), and it runs on a fresh context.
+"""
+from __future__ import annotations
+
+from . import prompts
+from .chunk import sentences
+from .types import Citation
+
+
+def context(citations: tuple[Citation, ...], text_of) -> str:
+    """The source sentences that hold the quotes, in citation order, each once."""
+    out: list[str] = []
+    for c in citations:
+        doc = text_of(c.doc)
+        for a, b in sentences(doc, max(0, c.start - 1000), min(len(doc), c.end + 1000)):
+            s = " ".join(doc[a:b].split())
+            if a < c.end and c.start < b and s not in out:
+                out.append(s)
+    return " ".join(out)
+
+
+def support(generator, question: str, citations: tuple[Citation, ...], text_of) -> float:
+    """P(yes) that the cited sentences answer `question` (from the model's next-token logits)."""
+    return generator.yes_probability(prompts.check_messages(context(citations, text_of), question))
