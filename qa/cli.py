@@ -130,6 +130,13 @@ def cmd_models(args, config: Config) -> int:
     except QAError as e:
         path = f"not installed ({e})"
     print(f"chat model in use: {in_use}\n  file: {path}\n  (QA_MODEL or --model takes any GGUF file)")
+    if config.min_support > 0 and config.check_model:
+        try:
+            check_path = models.resolve(config.check_model)
+        except QAError as e:
+            check_path = f"not installed ({e})"
+        print(f"answer-check model: {config.check_model} (abstains below P(yes) {config.min_support})\n"
+              f"  file: {check_path}\n  (QA_CHECK_MODEL takes any GGUF file; QA_MIN_SUPPORT=0 turns the check off)")
     for row in models.describe():
         mark = "*" if row["default"] else " "
         state = "installed" if row["installed"] else "not installed"

@@ -57,7 +57,7 @@ def fake_pipeline(root: Path, delay: float = 0.0) -> Pipeline:
     docs = root / "docs"
     docs.mkdir(parents=True, exist_ok=True)
     shutil.copy(ARTICLE, docs / ARTICLE.name)
-    config = Config(docs=(str(docs),), index_dir=str(root / "index"))
+    config = Config(docs=(str(docs),), index_dir=str(root / "index"), min_support=0.0)
     return Pipeline(config, embedder=ToyEmbedder(), generator=KeyedGenerator(delay=delay))
 
 

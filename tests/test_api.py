@@ -79,11 +79,11 @@ def test_json_schema(toy_config):
 def test_answer_check_gates_the_answer(toy_config, p_yes, abstained):
     from dataclasses import replace
 
-    p = Pipeline(replace(toy_config, min_support=0.5), embedder=ToyEmbedder(),
+    p = Pipeline(replace(toy_config, min_support=0.5, check_model=""), embedder=ToyEmbedder(),
                  generator=ScriptedGenerator([SHERMAN], support=[p_yes]))
     a = p.ask("Who led the American delegation?")
     assert a.abstained is abstained and a.support == p_yes and "check_s" in a.timings
-    [msgs] = p.generator.checks  # the answering model checks, when no check_model is set
+    [msgs] = p.generator.checks  # check_model "": the answering model checks
     [cited] = cite.verify(SHERMAN, list(a.passages), documents.text_of, a.question).citations
     sentence = check.context((cited,), documents.text_of)
     assert cited.quote in sentence and sentence.startswith("Wendy Sherman")
