@@ -45,7 +45,8 @@ TARGETS = {             # key -> (direction, bound), from the issue
 KEYS = (  # every flat key of bench.json, in table order
     "raw_prompt_tps", "raw_gen_tps",
     "cold_start_s", "first_token_p50_s", "first_token_p95_s", "total_p50_s", "total_p95_s",
-    "prompt_tokens_mean", "qa_gen_tps", "qa_gen_over_raw", "index_build_s", "retrieve_p50_ms", "peak_rss_mb",
+    "prompt_tokens_mean", "qa_gen_tps", "qa_gen_over_raw", "check_p50_s",
+    "index_build_s", "retrieve_p50_ms", "peak_rss_mb",
     "answerable_accuracy", "unanswerable_abstention",
     "peer_index_build_s", "peer_total_p50_s", "peer_answerable_accuracy", "peer_unanswerable_abstention",
     "peer_citation_total_p50_s", "peer_citation_answerable_accuracy", "peer_citation_unanswerable_abstention",
@@ -128,7 +129,7 @@ def ask_all(pipe, items: list[dict]) -> tuple[dict, list]:
     """Ask each question through the pipeline -> (latency percentiles, prompt size, generation speed
     and accuracy; the Scored records)."""
     gen = pipe.generator
-    firsts, totals, prompt_toks, records = [], [], [], []
+    firsts, totals, checks, prompt_toks, records = [], [], [], [], []
     gen_toks = gen_s = 0.0
     for item in items:
         gen.last_prompt_tokens = gen.last_completion_tokens = 0  # stays 0 if the pipeline abstains early
@@ -138,6 +139,8 @@ def ask_all(pipe, items: list[dict]) -> tuple[dict, list]:
         totals.append(t["total_s"])
         if "first_token_s" in t:
             firsts.append(t["first_token_s"])
+        if "check_s" in t:
+            checks.append(t["check_s"])
         if gen.last_prompt_tokens:
             prompt_toks.append(gen.last_prompt_tokens)
         if gen.last_completion_tokens > 1 and t.get("generate_s"):
@@ -150,6 +153,7 @@ def ask_all(pipe, items: list[dict]) -> tuple[dict, list]:
         "total_p50_s": percentile(totals, 50), "total_p95_s": percentile(totals, 95),
         "prompt_tokens_mean": sum(prompt_toks) / len(prompt_toks) if prompt_toks else None,
         "qa_gen_tps": gen_toks / gen_s if gen_s else None,
+        "check_p50_s": percentile(checks, 50) if checks else None,
         "answerable_accuracy": m["answerable_accuracy"] if m["n_answerable"] else None,
         "unanswerable_abstention": m["unanswerable_abstention"] if m["n_unanswerable"] else None,
     }, records

@@ -75,14 +75,17 @@ def run(testset: str, config: Config, out: str = "runs/eval", limit: int | None 
     results = evaluate(items, pipeline)
     metrics = aggregate([r for _, _, r in results])
     metrics["settings"] = {"testset": str(testset), "docs": pipeline.documents(),
-                           "model": getattr(pipeline.generator, "name", "?"), "top_k": config.top_k}
+                           "model": getattr(pipeline.generator, "name", "?"), "top_k": config.top_k,
+                           "check_model": config.check_model if config.min_support > 0 else None,
+                           "min_support": config.min_support}
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     with open(outdir / "answers.jsonl", "w", encoding="utf-8") as f:
         for item, answer, rec in results:
             row = {"id": rec.id, "question": item["question"], "answerable": rec.answerable,
-                   "gold": list(rec.golds), **answer.to_json(), "raw": answer.raw, **score(rec)}
+                   "gold": list(rec.golds), **answer.to_json(), "raw": answer.raw, "support": answer.support,
+                   **score(rec)}
             row.pop("passages")
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     from .report import write_report
