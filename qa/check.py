@@ -12,20 +12,30 @@ the prompt is short (~60 tokens), and it runs on a fresh context.
 """
 from __future__ import annotations
 
+import re
+
 from . import prompts
 from .chunk import sentences
 from .types import Citation
 
+_PRONOUN = re.compile(r"[“\"'‘]?\s*(?:he|she|it|they|this|that|these|those|his|her|its|their)\b", re.I)
+
 
 def context(citations: tuple[Citation, ...], text_of) -> str:
-    """The source sentences that hold the quotes, in citation order, each once."""
+    """The source sentences that hold the quotes, in citation order, each once; a
+    sentence that opens with a pronoun ("She said ...") brings the one before it,
+    so the checker can tell who "she" is."""
     out: list[str] = []
     for c in citations:
         doc = text_of(c.doc)
-        for a, b in sentences(doc, max(0, c.start - 1000), min(len(doc), c.end + 1000)):
-            s = " ".join(doc[a:b].split())
-            if a < c.end and c.start < b and s not in out:
-                out.append(s)
+        spans = sentences(doc, max(0, c.start - 1000), min(len(doc), c.end + 1000))
+        for i, (a, b) in enumerate(spans):
+            if a < c.end and c.start < b:
+                wanted = [spans[i - 1], (a, b)] if i and _PRONOUN.match(doc, a) else [(a, b)]
+                for x, y in wanted:
+                    s = " ".join(doc[x:y].split())
+                    if s not in out:
+                        out.append(s)
     return " ".join(out)
 
 
