@@ -29,6 +29,7 @@ class Pipeline:
         self._embedder, self._generator, self._checker = embedder, generator, checker
         self._index = self._retriever = None
         self._build_lock = threading.Lock()
+        self._preloading = False
 
     # -- parts, loaded on first use ------------------------------------------
     @property
@@ -59,6 +60,12 @@ class Pipeline:
 
             self._checker = LlamaGenerator(str(models.resolve(c.check_model)), 1024, c.threads(), c.n_batch, c.seed)
         return self._checker
+
+    def _preload(self, model) -> None:
+        """Load a second model in the background while the first answer is being written."""
+        if model is not self._generator and hasattr(model, "load") and not self._preloading:
+            self._preloading = True
+            threading.Thread(target=lambda: _quietly(model.load), daemon=True).start()
 
     @property
     def index(self):
@@ -118,7 +125,7 @@ class Pipeline:
         asked = self.check(question)
         generator = self.generator  # a missing model is reported now, not after retrieval
         if self.config.min_support > 0:
-            self.checker
+            self._preload(self.checker)
         q = self.standalone(asked, history)
         passages = merge_overlapping(self.retriever.search(q, self.config.top_k), documents.text_of)
         timings = {"retrieve_s": time.perf_counter() - t0}
@@ -156,6 +163,13 @@ class Pipeline:
     def ask(self, question: str, history=()) -> Answer:
         *_, answer = self.stream(question, history)
         return answer
+
+
+def _quietly(fn) -> None:
+    try:
+        fn()
+    except Exception:  # the same error is raised again where the model is used
+        pass
 
 
 _default: Pipeline | None = None

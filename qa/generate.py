@@ -50,6 +50,7 @@ class LlamaGenerator:
         self.path, self.n_ctx, self.n_threads, self.n_batch, self.seed = path, n_ctx, n_threads, n_batch, seed
         self.name = str(path).rsplit("/", 1)[-1]
         self.lock = threading.Lock()  # one llama context: never two threads at once
+        self._load_lock = threading.Lock()
         self.last_prompt_tokens = 0
         self.last_completion_tokens = 0
         self._llm = None
@@ -57,18 +58,22 @@ class LlamaGenerator:
         self._ids = None        # (yes token ids, no token ids)
 
     def load(self):
-        if self._llm is None:
-            try:
-                from llama_cpp import Llama
-            except ImportError:
-                raise ModelMissing("llama-cpp-python is not installed: pip install llama-cpp-python") from None
-            try:
-                self._llm = Llama(model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-                                  n_threads_batch=self.n_threads, n_batch=self.n_batch, seed=self.seed,
-                                  verbose=False)
-            except ValueError as e:  # llama_cpp raises ValueError for unreadable model files
-                raise ModelMissing(f"cannot load model {self.path}: {e}") from None
-        return self._llm
+        """The llama.cpp model, loaded once (safe to call from a preloading thread)."""
+        with self._load_lock:
+            if self._llm is None:
+                try:
+                    from llama_cpp import Llama
+                except ImportError:
+                    raise ModelMissing("llama-cpp-python is not installed: pip install llama-cpp-python") from None
+                try:
+                    # use_mmap=False: llama.cpp repacks the weights for the CPU anyway; with mmap the
+                    # file's pages stay resident beside the repacked copy (1.5B: 1.78 GB vs 1.18 GB peak RSS)
+                    self._llm = Llama(model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads,
+                                      n_threads_batch=self.n_threads, n_batch=self.n_batch, seed=self.seed,
+                                      use_mmap=False, verbose=False)
+                except ValueError as e:  # llama_cpp raises ValueError for unreadable model files
+                    raise ModelMissing(f"cannot load model {self.path}: {e}") from None
+            return self._llm
 
     def count_tokens(self, messages: list[dict]) -> int:
         llm = self.load()
