@@ -17,7 +17,7 @@ from typing import Iterator
 from . import check, cite, documents, index as index_mod, models, prompts
 from .config import Config
 from .errors import BadQuestion
-from .retrieve import Retriever, merge_overlapping
+from .retrieve import Retriever
 from .types import Answer
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
@@ -127,7 +127,7 @@ class Pipeline:
         if self.config.min_support > 0:
             self._preload(self.checker)
         q = self.standalone(asked, history)
-        passages = merge_overlapping(self.retriever.search(q, self.config.top_k), documents.text_of)
+        passages = self.retriever.search(q, self.config.top_k)
         timings = {"retrieve_s": time.perf_counter() - t0}
         if not passages or max(p.dense for p in passages) < self.config.min_dense:
             timings["total_s"] = time.perf_counter() - t0

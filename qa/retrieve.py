@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from .types import Chunk, Passage
+from .types import Passage
 
 STOP = frozenset("""a an the and or but if of to in on at by for with from as is are was were be been being
 do does did has have had it its this that these those there their they them he she his her him we our you
@@ -97,36 +97,3 @@ class Retriever:
             dense.update({i: float(v @ qv[0]) for i, v in zip(missing, vecs)})
         return [Passage(chunks[i], fused[i], dense[i]) for i in order]
 
-
-def merge_overlapping(passages: list[Passage], text_of) -> list[Passage]:
-    """Join passages of one document whose spans overlap into one passage.
-
-    Neighbouring sentence windows share a sentence, so the top-k often holds
-    the same sentence twice; the model would read it twice. A merged passage
-    covers the union of the spans, keeps the rank of its best member, and its
-    chunk id names every member ("id1+id2").
-
-    >>> from .types import Chunk
-    >>> t = "One. Two. Three. Four."
-    >>> ps = [Passage(Chunk("b", "d", 5, 16, t[5:16]), 0.3), Passage(Chunk("a", "d", 0, 9, t[0:9]), 0.2)]
-    >>> [(p.chunk.id, p.chunk.text) for p in merge_overlapping(ps, lambda d: t)]
-    [('b+a', 'One. Two. Three.')]
-    """
-    groups: list[list[int]] = []  # indices into passages, by document position
-    for i in sorted(range(len(passages)), key=lambda i: (passages[i].chunk.doc, passages[i].chunk.start)):
-        c, last = passages[i].chunk, groups[-1] if groups else None
-        if last and passages[last[0]].chunk.doc == c.doc and c.start < max(passages[j].chunk.end for j in last):
-            last.append(i)
-        else:
-            groups.append([i])
-    groups = [[passages[i] for i in sorted(g)] for g in sorted(groups, key=min)]  # best rank first
-    merged = []
-    for g in groups:
-        if len(g) == 1:
-            merged.append(g[0])
-            continue
-        doc = g[0].chunk.doc
-        a, b = min(x.chunk.start for x in g), max(x.chunk.end for x in g)
-        chunk = Chunk("+".join(x.chunk.id for x in g), doc, a, b, text_of(doc)[a:b])
-        merged.append(Passage(chunk, max(x.score for x in g), max(x.dense for x in g)))
-    return merged

@@ -1,7 +1,7 @@
 import numpy as np
 
-from qa.retrieve import BM25, RRF_K, Retriever, merge_overlapping, tokens
-from qa.types import Chunk, Passage
+from qa.retrieve import BM25, RRF_K, Retriever, tokens
+from qa.types import Chunk
 
 
 def test_tokens_drop_stopwords_and_fold_plurals():
@@ -43,25 +43,3 @@ def test_rrf_fuses_dense_and_lexical_ranks_exactly():
         assert abs(p.score - fused[int(p.chunk.id)]) < 1e-9
     assert [round(p.dense, 6) for p in got] == [0.0, 0.6, 1.0]
 
-
-def _p(id_, start, end, score, doc="d"):
-    text = "One. Two. Three. Four. Five. Six."
-    return Passage(Chunk(id_, doc, start, end, text[start:end]), score, score / 2)
-
-
-def test_overlapping_windows_are_merged_and_keep_the_best_rank():
-    text = "One. Two. Three. Four. Five. Six."
-    # ranked: "Four. Five." | "One. Two." | "Two. Three. Four." (overlaps both) | "Six." | other doc
-    ps = [_p("c", 17, 28, 0.9), _p("a", 0, 9, 0.8), _p("b", 5, 22, 0.7), _p("d", 29, 33, 0.6),
-          _p("x", 0, 4, 0.5, doc="e")]
-    got = merge_overlapping(ps, lambda doc: text)
-    assert [(p.chunk.id, p.chunk.text, p.score, p.dense) for p in got] == [
-        ("c+a+b", "One. Two. Three. Four. Five.", 0.9, 0.45),  # a chain of overlaps is one passage
-        ("d", "Six.", 0.6, 0.3),                                # touching is not overlapping
-        ("x", "One.", 0.5, 0.25),                               # same offsets, another document
-    ]
-
-
-def test_passages_that_do_not_overlap_are_returned_unchanged():
-    ps = [_p("b", 10, 16, 0.9), _p("a", 0, 4, 0.8)]
-    assert merge_overlapping(ps, lambda doc: "unused") == ps
