@@ -96,4 +96,3 @@ class Retriever:
             vecs = np.stack([self.index.vectors.reconstruct(i) for i in missing])
             dense.update({i: float(v @ qv[0]) for i, v in zip(missing, vecs)})
         return [Passage(chunks[i], fused[i], dense[i]) for i in order]
-

@@ -45,7 +45,7 @@ class Answer:
     passages: tuple[Passage, ...] = ()
     timings: dict = field(default_factory=dict)  # stage -> seconds: retrieve_s, first_token_s, generate_s, verify_s, total_s
     question: str = ""     # the standalone question used for retrieval (a follow-up, rewritten)
-    support: float | None = None  # the model's P(yes) that its answer is stated in the passages
+    support: float | None = None  # the answer check's P(yes) that the cited sentences answer the question (check.py)
     raw: str = ""          # the model's reply before verification (for evaluation and debugging)
 
     def to_json(self) -> dict:

@@ -42,4 +42,3 @@ def test_rrf_fuses_dense_and_lexical_ranks_exactly():
     for p in got:
         assert abs(p.score - fused[int(p.chunk.id)]) < 1e-9
     assert [round(p.dense, 6) for p in got] == [0.0, 0.6, 1.0]
-
