@@ -7,8 +7,9 @@ The citation verifier (cite.py) proves an answer's words are in the source; it
 cannot see that "The Normans fought in Italy." does not say whom they fought,
 or that a sentence about the American delegation does not say who led the
 Russian one. Questions built that way (SQuAD 2.0's unanswerable half) are
-what this check is for. It reads only the sentences holding the quotes, so
-the prompt is short (~60 tokens), and it runs on a fresh context.
+what this check is for. It reads only the sentences holding the quotes (and,
+for a sentence opening with a pronoun, the one before), so the prompt is short,
+and it is a fresh prompt, not a turn after the answer.
 """
 from __future__ import annotations
 

@@ -124,19 +124,18 @@ def cmd_models(args, config: Config) -> int:
     except QAError as e:
         emb = f"not installed ({e})"
     print(f"embedder: {emb}\n  package: {PACKAGED}")
-    in_use = config.model or models.registry()["default"]
-    try:
-        path = models.resolve(config.model)  # assembles a chunked model's parts on first use
-    except QAError as e:
-        path = f"not installed ({e})"
-    print(f"chat model in use: {in_use}\n  file: {path}\n  (QA_MODEL or --model takes any GGUF file)")
-    if config.min_support > 0 and config.check_model:
+    def where(model: str) -> str:
         try:
-            check_path = models.resolve(config.check_model)
+            return str(models.resolve(model))  # assembles a chunked model's parts on first use
         except QAError as e:
-            check_path = f"not installed ({e})"
+            return f"not installed ({e})"
+
+    in_use = config.model or models.registry()["default"]
+    print(f"chat model in use: {in_use}\n  file: {where(config.model)}\n  (QA_MODEL or --model takes any GGUF file)")
+    if config.min_support > 0 and config.check_model:
         print(f"answer-check model: {config.check_model} (abstains below P(yes) {config.min_support})\n"
-              f"  file: {check_path}\n  (QA_CHECK_MODEL takes any GGUF file; QA_MIN_SUPPORT=0 turns the check off)")
+              f"  file: {where(config.check_model)}\n"
+              f"  (QA_CHECK_MODEL takes any GGUF file; QA_MIN_SUPPORT=0 turns the check off)")
     for row in models.describe():
         mark = "*" if row["default"] else " "
         state = "installed" if row["installed"] else "not installed"

@@ -99,9 +99,9 @@ class LlamaGenerator:
     def yes_probability(self, messages: list[dict]) -> float:
         """P(yes) / (P(yes) + P(no)) for the reply to `messages`, from one forward pass.
 
-        Used to check an answer against its passages: `messages` ends with the
-        question "is that answer stated in the passages?". The KV cache still
-        holds the passages and the answer, so only the new turn is evaluated.
+        Used by the answer check (check.py): `messages` asks whether a text answers
+        a question. Only the tokens after the prefix shared with the previous call
+        (the chat template's opening) are evaluated.
         """
         with self.lock:
             llm = self.load()
