@@ -18,7 +18,7 @@ from . import check, cite, documents, index as index_mod, models, prompts
 from .config import Config
 from .errors import BadQuestion
 from .retrieve import Retriever
-from .types import Answer
+from .types import Answer, Passage
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
 
@@ -127,13 +127,15 @@ class Pipeline:
         if self.config.min_support > 0:
             self._preload(self.checker)
         q = self.standalone(asked, history)
-        passages = self.retriever.search(q, self.config.top_k)
+        passages = self.passages(q)
         timings = {"retrieve_s": time.perf_counter() - t0}
         if not passages or max(p.dense for p in passages) < self.config.min_dense:
             timings["total_s"] = time.perf_counter() - t0
             yield Answer(prompts.ABSTAIN, (), True, tuple(passages), timings, q)
             return
         pieces, first = [], None
+        if self.whole:
+            self.prefill()
         messages = prompts.answer_messages(q, passages)
         for piece in generator.stream(messages, self.config.max_tokens, prompts.NOT_FIRST):
             if first is None:
@@ -155,6 +157,34 @@ class Pipeline:
         yield Answer(checked.text, checked.citations, checked.abstained, tuple(passages), timings, q, support, raw)
 
     @property
+    def whole(self) -> bool:
+        """True when the document set is small enough to be read whole (config.whole_chars):
+        every question then gets every chunk, in document order, and that shared prompt
+        prefix is evaluated once (`prefill`), so only the question costs prompt time."""
+        return sum(len(c.text) for c in self.index.chunks) <= self.config.whole_chars
+
+    def passages(self, question: str) -> list[Passage]:
+        """The passages the model reads: the top_k retrieved, or for a set read whole, every
+        chunk in document order (a retrieved one keeps its scores, for the abstention gate)."""
+        hits = self.retriever.search(question, self.config.top_k)
+        if not self.whole:
+            return hits
+        found = {p.chunk.id: p for p in hits}
+        return [found.get(c.id, Passage(c, 0.0, 0.0)) for c in sorted(self.index.chunks, key=_order)]
+
+    def prefill(self) -> None:
+        """Evaluate (or load from index/<set>/) the prompt prefix of a set read whole."""
+        everything = [Passage(c, 0.0) for c in sorted(self.index.chunks, key=_order)]
+        messages = prompts.answer_messages(prompts.SLOT, everything)
+        self.generator.prefill(messages, prompts.SLOT, str(self.index.dir))
+
+    def warm(self) -> None:
+        """Load the index and the model, and prefill a whole-read set: the first answer is then quick."""
+        self.generator.load() if hasattr(self.generator, "load") else None
+        if self.whole:
+            self.prefill()
+
+    @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
             self.index  # builds the retriever too
@@ -163,6 +193,10 @@ class Pipeline:
     def ask(self, question: str, history=()) -> Answer:
         *_, answer = self.stream(question, history)
         return answer
+
+
+def _order(chunk) -> tuple:
+    return chunk.doc, chunk.start
 
 
 def _quietly(fn) -> None:

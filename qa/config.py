@@ -16,13 +16,14 @@ class Config:
     model: str = ""                                  # GGUF path; "" = registry default
     embedder: str = ""                               # sentence-transformers path; "" = packaged MiniLM
     top_k: int = 4                                   # passages given to the model
+    whole_chars: int = 12000                         # a set whose chunks total at most this is read whole
     chunk_sentences: int = 3                         # sentences per chunk
     chunk_overlap: int = 1                           # sentences shared by neighbouring chunks
     max_chunk_chars: int = 800                       # hard cap on a chunk's length
     min_dense: float = 0.15                          # below this best cosine: abstain without the LLM
     min_support: float = 0.6                         # answer check (check.py): abstain below this P(yes); 0 = off
-    check_model: str = "qwen2.5-coder-1.5b-instruct" # model for the answer check; "" = the answering model
-    n_ctx: int = 2048                                # model context window (tokens)
+    check_model: str = ""                            # model for the answer check; "" = the answering model
+    n_ctx: int = 4096                                # model context window (tokens)
     n_threads: int = 0                               # 0 = physical cores
     n_batch: int = 512                               # prompt-processing batch size
     max_tokens: int = 96                             # cap on generated tokens

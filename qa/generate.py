@@ -6,6 +6,8 @@ llama_cpp is imported on first use; the model loads once per process.
 """
 from __future__ import annotations
 
+import ctypes
+import os
 import threading
 from typing import Iterator, Protocol
 
@@ -14,10 +16,17 @@ import numpy as np
 from .errors import ModelMissing
 
 
+# For a GGUF without a chat template of its own.
+CHATML = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+          "<|im_start|>assistant\n")
+
+
 class Generator(Protocol):
     name: str
 
     def stream(self, messages: list[dict], max_tokens: int = 96, not_first: str = "") -> Iterator[str]: ...
+
+    def prefill(self, messages: list[dict], upto: str, cache_dir: str | None = None) -> int: ...
 
 
 class _NotFirst:
@@ -56,6 +65,8 @@ class LlamaGenerator:
         self._llm = None
         self._formatter = None  # the GGUF's chat template, for yes_probability
         self._ids = None        # (yes token ids, no token ids)
+        self._stop: list[str] = []  # the chat template's end-of-turn strings
+        self._pinned = None     # (tokens, llama.cpp state bytes) of the prefilled prefix
 
     def load(self):
         """The llama.cpp model, loaded once (safe to call from a preloading thread)."""
@@ -84,17 +95,118 @@ class LlamaGenerator:
         """Reply pieces, greedy; the reply never starts with `not_first`."""
         with self.lock:
             llm = self.load()
+            prompt = self._format(messages)
+            tokens = self._tokens(llm, prompt)
+            self._restore(llm, tokens)
             steer = [_NotFirst(lambda t: llm.detokenize([t]).decode(errors="ignore"), not_first)] if not_first else None
-            out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0,
-                                             top_k=1, seed=self.seed, stream=True, logits_processor=steer)
+            out = llm.create_completion(prompt=tokens, max_tokens=max_tokens, temperature=0.0, top_k=1,
+                                        seed=self.seed, stream=True, stop=self._stop, logits_processor=steer)
             n = 0
             for part in out:
-                piece = part["choices"][0]["delta"].get("content")
+                piece = part["choices"][0]["text"]
                 if piece:
                     n += 1
                     yield piece
             self.last_completion_tokens = n
-            self.last_prompt_tokens = llm.n_tokens - n
+            self.last_prompt_tokens = len(tokens)
+
+    def prefill(self, messages: list[dict], upto: str, cache_dir: str | None = None) -> int:
+        """Evaluate the prompt for `messages` up to the first `upto` and keep its KV cache.
+
+        The pipeline pins the part every question shares (system prompt and the whole
+        document): later prompts that start with it skip it, even after the answer check
+        or a follow-up rewrite used the context in between. With `cache_dir` it is kept
+        in a file there (kv-<model key>.bin) across processes; the file holds its tokens,
+        so a stale one is recomputed, never misused. Returns the number of pinned tokens.
+        """
+        with self.lock:
+            llm = self.load()
+            cache = os.path.join(cache_dir, f"kv-{self._key()}.bin") if cache_dir else None
+            prompt = self._format(messages)
+            cut = prompt.find(upto)
+            # the last token may merge with what follows `upto`: pin up to the one before
+            tokens = self._tokens(llm, prompt[:cut if cut >= 0 else len(prompt)])[:-1]
+            if self._pinned is not None and self._pinned[0] == tokens:
+                return len(tokens)
+            self._pinned = None
+            if not (cache and self._load_file(llm, cache, tokens)):
+                keep = llm.longest_token_prefix(llm._input_ids, tokens)
+                llm.n_tokens = keep
+                llm.eval(tokens[keep:])
+                if cache:
+                    self._save_file(llm, cache, tokens)
+            self._pinned = (tokens, self._state(llm))
+            return len(tokens)
+
+    def _tokens(self, llm, prompt: str) -> list[int]:
+        """The prompt's tokens, with a BOS token unless the chat template wrote one."""
+        bos = self._formatter.bos_token if self._formatter else ""
+        return llm.tokenize(prompt.encode(), add_bos=not (bos and prompt.startswith(bos)), special=True)
+
+    def _key(self) -> str:
+        """Names this model file and llama.cpp build: a state from another never loads."""
+        import hashlib
+
+        import llama_cpp
+
+        st = os.stat(self.path)
+        ident = f"{os.path.abspath(self.path)}|{st.st_size}|{st.st_mtime_ns}|{llama_cpp.__version__}"
+        return hashlib.sha1(ident.encode()).hexdigest()[:12]
+
+    def _restore(self, llm, tokens: list[int]) -> None:
+        """Put the pinned prefix back in the KV cache if `tokens` start with it and it was overwritten."""
+        if self._pinned is None:
+            return
+        pinned, state = self._pinned
+        n = len(pinned)
+        if tokens[:n] != pinned or llm.longest_token_prefix(llm._input_ids, tokens) >= n:
+            return
+        import llama_cpp
+
+        buf = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+        if llama_cpp.llama_state_set_data(llm._ctx.ctx, buf, len(state)) != len(state):
+            self._pinned = None  # the prompt is then evaluated in full: slower, still right
+            llm.n_tokens = 0
+            return
+        llm.input_ids[:n] = pinned
+        llm.n_tokens = n
+
+    @staticmethod
+    def _state(llm) -> bytes:
+        import llama_cpp
+
+        size = llama_cpp.llama_state_get_size(llm._ctx.ctx)
+        buf = (ctypes.c_uint8 * size)()
+        n = llama_cpp.llama_state_get_data(llm._ctx.ctx, buf, size)
+        return bytes(buf[:n])
+
+    @staticmethod
+    def _load_file(llm, path: str, tokens: list[int]) -> bool:
+        import llama_cpp
+
+        if not os.path.isfile(path):
+            return False
+        got = (llama_cpp.llama_token * llm.n_ctx())()
+        n = ctypes.c_size_t(0)
+        ok = llama_cpp.llama_state_load_file(llm._ctx.ctx, path.encode(), got, llm.n_ctx(), ctypes.byref(n))
+        if not ok or list(got[:n.value]) != tokens:
+            llm._ctx.kv_cache_clear()
+            llm.n_tokens = 0
+            return False
+        llm.input_ids[:n.value] = tokens
+        llm.n_tokens = n.value
+        return True
+
+    @staticmethod
+    def _save_file(llm, path: str, tokens: list[int]) -> None:
+        import llama_cpp
+
+        tmp = f"{path}.{os.getpid()}.tmp"  # written aside, then renamed: never a half file
+        arr = (llama_cpp.llama_token * len(tokens))(*tokens)
+        if llama_cpp.llama_state_save_file(llm._ctx.ctx, tmp.encode(), arr, len(tokens)):
+            os.replace(tmp, path)
+        elif os.path.exists(tmp):
+            os.remove(tmp)
 
     def yes_probability(self, messages: list[dict]) -> float:
         """P(yes) / (P(yes) + P(no)) for the reply to `messages`, from one forward pass.
@@ -119,10 +231,14 @@ class LlamaGenerator:
 
             llm = self._llm
             self._formatter = Jinja2ChatFormatter(
-                template=llm.metadata["tokenizer.chat_template"],
-                eos_token=llm.detokenize([llm.token_eos()]).decode(errors="ignore"),
-                bos_token=llm.detokenize([llm.token_bos()]).decode(errors="ignore") if llm.token_bos() >= 0 else "")
-        return self._formatter(messages=messages).prompt
+                template=llm.metadata.get("tokenizer.chat_template") or CHATML,
+                eos_token=llm.detokenize([llm.token_eos()], special=True).decode(errors="ignore"),
+                bos_token=llm.detokenize([llm.token_bos()], special=True).decode(errors="ignore")
+                if llm.token_bos() >= 0 else "")
+        result = self._formatter(messages=messages)
+        stop = result.stop if isinstance(result.stop, list) else [result.stop]
+        self._stop = [x for x in stop if x]
+        return result.prompt
 
     def _yes_no_ids(self):
         if self._ids is None:

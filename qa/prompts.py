@@ -26,6 +26,8 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 CHECK = "Text: {text}\n\nQuestion: {question}\n\nDoes the text answer this exact question? Reply yes or no."
 
 USER = "Passages:\n{passages}\n\nQuestion: {question}"
+# Stands in for the question where the prompt prefix shared by every question is cut (api.prefill).
+SLOT = "{question}"
 
 # Turns a follow-up into a question that stands alone, for retrieval.
 REWRITE_SYSTEM = (

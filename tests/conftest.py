@@ -45,6 +45,7 @@ class ScriptedGenerator:
         self.support = list(support or [])  # P(yes) answers for the self-check, if any
         self.prompts: list[list[dict]] = []
         self.checks: list[list[dict]] = []
+        self.prefills: list[tuple[list[dict], str]] = []
         self.last_prompt_tokens = self.last_completion_tokens = 0
 
     def stream(self, messages, max_tokens=96, not_first=""):
@@ -53,6 +54,9 @@ class ScriptedGenerator:
         for i, word in enumerate(reply.split(" ")):  # streamed word by word, spaces kept
             yield word if i == 0 else " " + word
 
+    def prefill(self, messages, upto, cache_dir=None):
+        self.prefills.append((messages, upto))
+        return 0
 
     def yes_probability(self, messages):
         self.checks.append(messages)
@@ -78,4 +82,5 @@ def article_dir(tmp_path) -> Path:
 @pytest.fixture
 def toy_config(article_dir, tmp_path) -> Config:
     # min_support=0: no answer check, which the fakes' tests of it turn on themselves
-    return Config(docs=(str(article_dir),), index_dir=str(tmp_path / "index"), min_support=0.0)
+    return Config(docs=(str(article_dir),), index_dir=str(tmp_path / "index"), min_support=0.0,
+                  whole_chars=0)

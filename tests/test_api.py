@@ -104,3 +104,26 @@ def test_no_check_when_the_threshold_is_zero(toy_config):
     p = pipeline(toy_config, SHERMAN)
     a = p.ask("Who led the American delegation?")
     assert not a.abstained and a.support is None and p.generator.checks == []
+
+
+def test_a_small_set_is_read_whole_with_its_prefix_prefilled(toy_config):
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, whole_chars=100_000), SHERMAN.replace("[1]", "[9]"))
+    a = p.ask("Who led the American delegation?")
+    chunks = p.index.chunks
+    assert [x.chunk.id for x in a.passages] == [c.id for c in sorted(chunks, key=lambda c: (c.doc, c.start))]
+    assert not a.abstained and [c.n for c in a.citations] == [9]
+    hit = next(x for x in a.passages if x.dense > 0)  # retrieved passages keep their scores for the gate
+    assert hit.score > 0
+    [(pre, upto)] = p.generator.prefills
+    [asked] = p.generator.prompts
+    assert upto == prompts.SLOT and pre[0] == asked[0]
+    head = pre[1]["content"].split(upto)[0]
+    assert head.endswith("Question: ") and asked[1]["content"] == head + "Who led the American delegation?"
+
+
+def test_a_large_set_gets_the_top_k(toy_config):
+    p = pipeline(toy_config, SHERMAN)  # whole_chars=0
+    a = p.ask("Who led the American delegation?")
+    assert len(a.passages) == toy_config.top_k and p.generator.prefills == []
