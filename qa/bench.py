@@ -45,7 +45,7 @@ TARGETS = {             # key -> (direction, bound), from the issue
 KEYS = (  # every flat key of bench.json, in table order
     "raw_prompt_tps", "raw_gen_tps",
     "cold_start_s", "first_token_p50_s", "first_token_p95_s", "total_p50_s", "total_p95_s",
-    "prompt_tokens_mean", "qa_gen_tps", "qa_gen_over_raw", "check_p50_s",
+    "prompt_tokens_mean", "prompt_evaluated_mean", "qa_gen_tps", "qa_gen_over_raw", "check_p50_s",
     "index_build_s", "retrieve_p50_ms", "peak_rss_mb",
     "answerable_accuracy", "unanswerable_abstention",
     "peer_index_build_s", "peer_total_p50_s", "peer_answerable_accuracy", "peer_unanswerable_abstention",
@@ -118,8 +118,10 @@ def raw_limit(llm, text: str, n_prompt: int = 300, n_gen: int = 64, rounds: int 
 
 def warm_up(pipe, question: str) -> None:
     """Retrieve for one question and put its prompt through the model (one token): the embedder,
-    the search and llama.cpp's cached system-prompt prefix are then as they are in steady use."""
-    passages = pipe.retriever.search(question, pipe.config.top_k)
+    the search and llama.cpp's cached prompt prefix (for a set read whole: the document, loaded
+    from index/<set>/ or evaluated) are then as they are in steady use."""
+    pipe.warm()
+    passages = pipe.passages(question)
     if passages:
         for _ in pipe.generator.stream(prompts.answer_messages(question, passages), 1):
             pass
@@ -129,7 +131,7 @@ def ask_all(pipe, items: list[dict]) -> tuple[dict, list]:
     """Ask each question through the pipeline -> (latency percentiles, prompt size, generation speed
     and accuracy; the Scored records)."""
     gen = pipe.generator
-    firsts, totals, checks, prompt_toks, records = [], [], [], [], []
+    firsts, totals, checks, prompt_toks, evaluated, records = [], [], [], [], [], []
     gen_toks = gen_s = 0.0
     for item in items:
         gen.last_prompt_tokens = gen.last_completion_tokens = 0  # stays 0 if the pipeline abstains early
@@ -143,6 +145,7 @@ def ask_all(pipe, items: list[dict]) -> tuple[dict, list]:
             checks.append(t["check_s"])
         if gen.last_prompt_tokens:
             prompt_toks.append(gen.last_prompt_tokens)
+            evaluated.append(getattr(gen, "last_prompt_evaluated", gen.last_prompt_tokens))
         if gen.last_completion_tokens > 1 and t.get("generate_s"):
             gen_toks += gen.last_completion_tokens - 1  # the first token's time is in first_token_s
             gen_s += t["generate_s"]
@@ -152,6 +155,7 @@ def ask_all(pipe, items: list[dict]) -> tuple[dict, list]:
         "first_token_p95_s": percentile(firsts, 95) if firsts else None,
         "total_p50_s": percentile(totals, 50), "total_p95_s": percentile(totals, 95),
         "prompt_tokens_mean": sum(prompt_toks) / len(prompt_toks) if prompt_toks else None,
+        "prompt_evaluated_mean": sum(evaluated) / len(evaluated) if evaluated else None,
         "qa_gen_tps": gen_toks / gen_s if gen_s else None,
         "check_p50_s": percentile(checks, 50) if checks else None,
         "answerable_accuracy": m["answerable_accuracy"] if m["n_answerable"] else None,

@@ -51,8 +51,10 @@ class _NotFirst:
 class LlamaGenerator:
     """A local GGUF chat model through llama-cpp-python.
 
-    The system prompt is identical for every question, so llama.cpp's prefix
-    match reuses its KV cache and only the passages and question are evaluated.
+    Prompts go through the GGUF's own chat template. llama.cpp's prefix match
+    reuses the KV cache of whatever the last prompt shared with this one (the
+    system prompt at least); `prefill` pins a longer prefix (a whole document)
+    that survives other prompts in between.
     """
 
     def __init__(self, path: str, n_ctx: int = 2048, n_threads: int = 2, n_batch: int = 512, seed: int = 0):
@@ -60,10 +62,11 @@ class LlamaGenerator:
         self.name = str(path).rsplit("/", 1)[-1]
         self.lock = threading.Lock()  # one llama context: never two threads at once
         self._load_lock = threading.Lock()
-        self.last_prompt_tokens = 0
+        self.last_prompt_tokens = 0      # tokens in the last prompt
+        self.last_prompt_evaluated = 0   # of those, evaluated (not reused from the KV cache)
         self.last_completion_tokens = 0
         self._llm = None
-        self._formatter = None  # the GGUF's chat template, for yes_probability
+        self._formatter = None  # the GGUF's chat template
         self._ids = None        # (yes token ids, no token ids)
         self._stop: list[str] = []  # the chat template's end-of-turn strings
         self._pinned = None     # (tokens, llama.cpp state bytes) of the prefilled prefix
@@ -98,6 +101,7 @@ class LlamaGenerator:
             prompt = self._format(messages)
             tokens = self._tokens(llm, prompt)
             self._restore(llm, tokens)
+            self.last_prompt_evaluated = len(tokens) - llm.longest_token_prefix(llm._input_ids, tokens)
             steer = [_NotFirst(lambda t: llm.detokenize([t]).decode(errors="ignore"), not_first)] if not_first else None
             out = llm.create_completion(prompt=tokens, max_tokens=max_tokens, temperature=0.0, top_k=1,
                                         seed=self.seed, stream=True, stop=self._stop, logits_processor=steer)

@@ -123,7 +123,10 @@ def test_a_small_set_is_read_whole_with_its_prefix_prefilled(toy_config):
     assert head.endswith("Question: ") and asked[1]["content"] == head + "Who led the American delegation?"
 
 
-def test_a_large_set_gets_the_top_k(toy_config):
-    p = pipeline(toy_config, SHERMAN)  # whole_chars=0
+@pytest.mark.parametrize("whole_chars, n_ctx", [(0, 4096), (100_000, 2048)])  # over the limit; over the context
+def test_a_large_set_gets_the_top_k(toy_config, whole_chars, n_ctx):
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, whole_chars=whole_chars, n_ctx=n_ctx), SHERMAN)
     a = p.ask("Who led the American delegation?")
     assert len(a.passages) == toy_config.top_k and p.generator.prefills == []

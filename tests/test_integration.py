@@ -56,15 +56,40 @@ def test_same_question_same_answer(real):
 
 
 def test_cli_json_names_sherman_with_a_quote_equal_to_the_source(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "qa", "ask", "Who led the American delegation?", "--json"],
-                       capture_output=True, text=True, timeout=900, cwd=ROOT,
-                       env={**os.environ, "QA_INDEX_DIR": str(tmp_path)})
+    ask = lambda: subprocess.run([sys.executable, "-m", "qa", "ask", "Who led the American delegation?", "--json"],
+                                 capture_output=True, text=True, timeout=900, cwd=ROOT,
+                                 env={**os.environ, "QA_INDEX_DIR": str(tmp_path)})
+    r = ask()
     assert r.returncode == 0, r.stderr
     j = json.loads(r.stdout)
     assert "Sherman" in j["answer"] and j["abstained"] is False
     assert j["citations"] and all(text_of(c["doc"])[c["start"]:c["end"]] == c["quote"] for c in j["citations"])
     assert j["citations"][0]["doc"] == "seeds/nato_russia_talks.txt"
     assert j["timings"]["total_s"] > 0
+    # the article is read whole: its prompt prefix was saved beside the index, and a second
+    # process answers from that file the same way
+    [kv] = list(tmp_path.glob("*/kv-*.bin"))
+    stamp = kv.stat().st_mtime_ns
+    again = ask()
+    assert again.returncode == 0 and json.loads(again.stdout)["answer"] == j["answer"]
+    assert kv.stat().st_mtime_ns == stamp  # loaded, not evaluated and written again
+
+
+def test_the_prefilled_prefix_answers_as_the_full_prompt_does(real):
+    q = "How many troops did Wendy Sherman say Russia had deployed?"
+    real.ask("Who is the UK Foreign Secretary?")  # its answer check overwrites the context
+    a = real.ask(q)                             # so the pinned prefix is restored for this one
+    gen = real.generator
+    assert real.whole and gen.last_prompt_evaluated < 60 < gen.last_prompt_tokens
+    pinned, gen._pinned = gen._pinned, None
+    try:
+        gen.load().reset()  # nothing reused: the whole prompt is evaluated
+        raw = "".join(gen.stream(prompts.answer_messages(a.question, a.passages), real.config.max_tokens,
+                                 prompts.NOT_FIRST))
+        assert gen.last_prompt_evaluated == gen.last_prompt_tokens
+    finally:
+        gen._pinned = pinned
+    assert raw == a.raw
 
 
 def test_eval_end_to_end_is_deterministic(real, tmp_path):
