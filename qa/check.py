@@ -13,31 +13,9 @@ and it is a fresh prompt, not a turn after the answer.
 """
 from __future__ import annotations
 
-import re
-
 from . import prompts
-from .chunk import sentences
+from .cite import context  # the sentences holding the quotes (re-exported: check.context)
 from .types import Citation
-
-_PRONOUN = re.compile(r"[“\"'‘]?\s*(?:he|she|it|they|this|that|these|those|his|her|its|their)\b", re.I)
-
-
-def context(citations: tuple[Citation, ...], text_of) -> str:
-    """The source sentences that hold the quotes, in citation order, each once; a
-    sentence that opens with a pronoun ("She said ...") brings the one before it,
-    so the checker can tell who "she" is."""
-    out: list[str] = []
-    for c in citations:
-        doc = text_of(c.doc)
-        spans = sentences(doc, max(0, c.start - 1000), min(len(doc), c.end + 1000))
-        for i, (a, b) in enumerate(spans):
-            if a < c.end and c.start < b:
-                wanted = [spans[i - 1], (a, b)] if i and _PRONOUN.match(doc, a) else [(a, b)]
-                for x, y in wanted:
-                    s = " ".join(doc[x:y].split())
-                    if s not in out:
-                        out.append(s)
-    return " ".join(out)
 
 
 def support(generator, question: str, citations: tuple[Citation, ...], text_of) -> float:

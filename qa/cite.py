@@ -25,6 +25,10 @@ _CLAUSE = re.compile(r"[,;:—–]\s+|\s+[—–]\s+")
 _NUMBER = re.compile(r"\d[\d,.]*")
 # A name: capitalised words, joined by "of", "the", "de"...: "Robert of Jumièges", "Edward the Confessor".
 _NAME = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|the|de|du|da|del|der|van|von|la|le)\s+)*[A-Z][\w’'-]*)*")
+# An all-capitals name ("^us") is found only as a capitalised word ("US", "Nato" for "NATO"):
+# "US" is not the "us" of "all of us".
+_ACRONYM = re.compile(r"[A-Z]{2,5}")
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]{1,4}\b")
 _STARTERS = {"according", "yes", "no", "based", "answer", "passage", "passages"}
 _ABSTAIN_RE = re.compile(
     r"documents? (?:do(?:es)?n[’']t|do(?:es)? not) (?:say|contain|mention|state|provide)|"
@@ -58,7 +62,7 @@ def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
         words = m.group().split()
         if at_start and (not initial or words[0].lower() in _STARTERS):
             words = words[1:]
-        toks = frozenset(t for w in words for t in tokens(w))
+        toks = frozenset("^" + w.lower() if _ACRONYM.fullmatch(w) else t for w in words for t in tokens(w))
         if toks:
             keys.append(toks)
     keys += [frozenset({n.strip(",.")}) for n in _NUMBER.findall(text)]
@@ -112,9 +116,9 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
         cited = [int(n) for m in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", m.group(1))]
         cited = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
         found = _support(claim, cited, passages, text_of)
-        if not _covered(claim, claim_text, found, passages, question):
+        if not _covered(claim, claim_text, found, passages, question, text_of):
             found = _support(claim, range(1, len(passages) + 1), passages, text_of)  # repair the marker
-            if not _covered(claim, claim_text, found, passages, question):
+            if not _covered(claim, claim_text, found, passages, question, text_of):
                 continue  # no passage supports this sentence: it is not shown
         marks = []
         for n, (share, s, e, _) in found:
@@ -148,20 +152,52 @@ def _support(claim, numbers, passages, text_of) -> list[tuple[int, tuple]]:
     return out
 
 
-def _covered(claim, claim_text, found, passages, question) -> bool:
+_PRONOUN = re.compile(r"[“\"'‘]?\s*(?:he|she|it|they|this|that|these|those|his|her|its|their)\b", re.I)
+
+
+def context(citations: tuple[Citation, ...], text_of) -> str:
+    """The source sentences that hold the quotes, in citation order, each once; a
+    sentence that opens with a pronoun ("She said ...") brings the one before it,
+    so the checker can tell who "she" is."""
+    out: list[str] = []
+    for c in citations:
+        doc = text_of(c.doc)
+        spans = sentences(doc, max(0, c.start - 1000), min(len(doc), c.end + 1000))
+        for i, (a, b) in enumerate(spans):
+            if a < c.end and c.start < b:
+                wanted = [spans[i - 1], (a, b)] if i and _PRONOUN.match(doc, a) else [(a, b)]
+                for x, y in wanted:
+                    s = " ".join(doc[x:y].split())
+                    if s not in out:
+                        out.append(s)
+    return " ".join(out)
+
+
+def _covered(claim, claim_text, found, passages, question, text_of) -> bool:
     """Enough of the claim's words are quoted, the claim says more than the
-    question, and one cited passage holds every name and number of the claim
-    and of the question: an answer about someone the passage never mentions,
-    or that joins facts from unrelated passages, is not an answer."""
+    question, one cited passage holds every name and number of the claim and of
+    the question, and one quoted sentence (with the one before it, for a "she")
+    holds every name and number of the claim: an answer about someone the passage
+    never mentions, or that stitches a name from one sentence to a role or a
+    number from another ("The US ambassador is Wendy Sherman"), is not an answer."""
     matched = set().union(*(q[3] for _, q in found)) if found else set()
     if len(matched) / len(claim) < MIN_SUPPORT:
         return False
     if not claim - set(tokens(question)):  # "The delegation was led." to "Who led the delegation?"
         return False                        # only restates the question: it answers nothing
-    keys = key_terms(claim_text) + key_terms(question, initial=False)
-    for n, _ in found:
-        text = passages[n - 1].chunk.text
-        pool = set(tokens(text)) | {x.strip(",.") for x in _NUMBER.findall(text)}
-        if all(k & pool for k in keys):
+    said = key_terms(claim_text)
+    asked = key_terms(question, initial=False)
+    if not any(all(k & _pool(passages[n - 1].chunk.text) for k in said + asked) for n, _ in found):
+        return False
+    for n, (_, s, e, _) in found:
+        p = passages[n - 1]
+        sentence = context((Citation(n, p.chunk.id, p.chunk.doc, s, e, ""),), text_of)
+        if all(k & _pool(sentence) for k in said):
             return True
     return False
+
+
+def _pool(text: str) -> set[str]:
+    """The words, acronyms and numbers a name or number of an answer is looked up in."""
+    return (set(tokens(text)) | {"^" + w.lower() for w in _CAPITALISED.findall(text)}
+            | {x.strip(",.") for x in _NUMBER.findall(text)})

@@ -90,3 +90,17 @@ def test_an_answer_that_only_restates_the_question_is_no_answer():
     q = "Who led the American delegation?"
     assert verify("The American delegation was led [1].", passages(), text_of, q).abstained
     assert not verify("Wendy Sherman led the American delegation [1].", passages(), text_of, q).abstained
+
+
+def test_names_stitched_from_two_sentences_of_one_passage_are_not_supported():
+    # passage 2 holds both sentences; no one sentence says Truss founded the council in 2002
+    v = verify("Liz Truss established the council in 2002 [2].", passages(), text_of)
+    assert v.abstained and v.citations == ()
+
+
+def test_a_she_sentence_takes_its_name_from_the_sentence_before():
+    text = "Liz Truss spoke in Brussels. She said the build-up was unacceptable. Nato met."
+    TEXTS["she.txt"] = text
+    [p] = [Passage(c, 1.0, 0.5) for c in chunk_text("she.txt", text, size=3, overlap=0)]
+    v = verify("Liz Truss said the build-up was unacceptable [1].", [p], text_of)
+    assert not v.abstained and v.citations
