@@ -15,13 +15,14 @@ from qa.config import ROOT, Config
 from qa.documents import text_of
 from qa.evaluate import TIMING_KEYS, run
 from qa.metrics import contains_answer, strip_citations
+from qa.types import Passage
 
 pytestmark = pytest.mark.slow
 
 ANSWERABLE = [
     ("Who led the American delegation?", ["Wendy Sherman", "Sherman"]),
-    ("How many troops did Wendy Sherman say Russia had deployed?", ["100,000"]),
-    ("Who is the US ambassador to Nato?", ["Julianne Smith"]),
+    ("When was the Nato-Russia Council established?", ["2002"]),
+    ("In what year did Moscow annex Crimea?", ["2014"]),
     ("Who is the UK Foreign Secretary?", ["Liz Truss", "Truss"]),
     ("Who was Russia's representative at the talks?", ["Alexander Grushko", "Grushko"]),
 ]
@@ -75,18 +76,19 @@ def test_cli_json_names_sherman_with_a_quote_equal_to_the_source(tmp_path):
     assert kv.stat().st_mtime_ns == stamp  # loaded, not evaluated and written again
 
 
-def test_the_prefilled_prefix_answers_as_the_full_prompt_does(real):
-    q = "How many troops did Wendy Sherman say Russia had deployed?"
+def test_a_restored_prefix_answers_as_a_freshly_evaluated_one(real):
+    q = "Who led the American delegation?"
     real.ask("Who is the UK Foreign Secretary?")  # its answer check overwrites the context
     a = real.ask(q)                             # so the pinned prefix is restored for this one
     gen = real.generator
     assert real.whole and gen.last_prompt_evaluated < 60 < gen.last_prompt_tokens
     pinned, gen._pinned = gen._pinned, None
     try:
-        gen.load().reset()  # nothing reused: the whole prompt is evaluated
+        gen.load().reset()  # an empty context, no file: the prefix is evaluated again, in the same batches
+        everything = [Passage(p.chunk, 0.0) for p in a.passages]
+        assert gen.prefill(prompts.answer_messages(prompts.SLOT, everything), prompts.SLOT) == len(pinned[0])
         raw = "".join(gen.stream(prompts.answer_messages(a.question, a.passages), real.config.max_tokens,
                                  prompts.NOT_FIRST))
-        assert gen.last_prompt_evaluated == gen.last_prompt_tokens
     finally:
         gen._pinned = pinned
     assert raw == a.raw
