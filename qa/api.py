@@ -30,6 +30,7 @@ class Pipeline:
         self._index = self._retriever = None
         self._build_lock = threading.Lock()
         self._preloading = False
+        self._whole = None  # (index, read whole?) for the current index
 
     # -- parts, loaded on first use ------------------------------------------
     @property
@@ -161,9 +162,12 @@ class Pipeline:
         """True when the document set is small enough to be read whole (config.whole_chars):
         every question then gets every chunk, in document order, and that shared prompt
         prefix is evaluated once (`prefill`), so only the question costs prompt time."""
-        chars = sum(len(c.text) for c in self.index.chunks)
-        # and it must fit the context, with room for the question and the answer (~4.5 characters a token)
-        return chars <= self.config.whole_chars and chars // 4 + 1024 <= self.config.n_ctx
+        index = self.index
+        if self._whole is None or self._whole[0] is not index:
+            chars = sum(len(c.text) for c in index.chunks)
+            # and it must fit the context, with room for the question and the answer (~4.5 characters a token)
+            self._whole = (index, chars <= self.config.whole_chars and chars // 4 + 1024 <= self.config.n_ctx)
+        return self._whole[1]
 
     def passages(self, question: str) -> list[Passage]:
         """The passages the model reads: the top_k retrieved, or for a set read whole, every
@@ -182,7 +186,8 @@ class Pipeline:
 
     def warm(self) -> None:
         """Load the index and the model, and prefill a whole-read set: the first answer is then quick."""
-        self.generator.load() if hasattr(self.generator, "load") else None
+        if hasattr(self.generator, "load"):
+            self.generator.load()
         if self.whole:
             self.prefill()
 

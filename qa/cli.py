@@ -136,6 +136,9 @@ def cmd_models(args, config: Config) -> int:
         print(f"answer-check model: {config.check_model} (abstains below P(yes) {config.min_support})\n"
               f"  file: {where(config.check_model)}\n"
               f"  (QA_CHECK_MODEL takes any GGUF file; QA_MIN_SUPPORT=0 turns the check off)")
+    elif config.min_support > 0:
+        print(f"answer check: the chat model (abstains below P(yes) {config.min_support}; "
+              f"QA_CHECK_MODEL names another, QA_MIN_SUPPORT=0 turns it off)")
     for row in models.describe():
         mark = "*" if row["default"] else " "
         state = "installed" if row["installed"] else "not installed"
