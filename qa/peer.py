@@ -3,7 +3,7 @@
 Same model file, threads, batch and answer-length cap; the same MiniLM
 embedder through HuggingFaceEmbedding; a FAISS flat inner-product store. Everything
 else is LlamaIndex's default: 1024-token chunks (SentenceSplitter), top-2 retrieval, a
-3900-token context (at our 2048 its two chunks would not fit and each query would refine),
+3900-token context, or ours if larger (in 2048 its two chunks would not fit and each query would refine),
 `index.as_query_engine()` and `CitationQueryEngine.from_args(index)`.
 llama_index is imported here only; install it with the `bench` extra.
 """
