@@ -15,7 +15,7 @@ class Config:
     index_dir: str = str(ROOT / "index")            # where the persisted index lives
     model: str = ""                                  # GGUF path; "" = registry default
     embedder: str = ""                               # sentence-transformers path; "" = packaged MiniLM
-    top_k: int = 4                                   # passages given to the model
+    top_k: int = 3                                   # passages given to the model (a set not read whole)
     whole_chars: int = 12000                         # a set whose chunks total at most this is read whole
     chunk_sentences: int = 3                         # sentences per chunk
     chunk_overlap: int = 1                           # sentences shared by neighbouring chunks

@@ -94,6 +94,17 @@ def test_a_restored_prefix_answers_as_a_freshly_evaluated_one(real):
     assert raw == a.raw
 
 
+def test_a_corrupt_saved_prefix_is_not_loaded(real, tmp_path):
+    gen = real.generator
+    llm = gen.load()
+    for i, data in enumerate([b"", b"not a llama.cpp state" * 100]):
+        bad = tmp_path / f"kv-{i}.bin"
+        bad.write_bytes(data)
+        assert gen._load_file(llm, str(bad), [1, 2, 3]) is False and llm.n_tokens == 0
+    a = real.ask("Who led the American delegation?")  # the pinned prefix is put back from memory
+    assert not a.abstained and gen.last_prompt_evaluated < 60
+
+
 def test_eval_end_to_end_is_deterministic(real, tmp_path):
     testset = tmp_path / "five.jsonl"
     lines = (ROOT / "tests" / "data" / "nato_qa.jsonl").read_text(encoding="utf-8").splitlines()
