@@ -18,7 +18,7 @@ from . import check, cite, documents, index as index_mod, models, prompts
 from .config import Config
 from .errors import BadQuestion
 from .retrieve import Retriever
-from .types import Answer, Passage
+from .types import Answer, Chunk, Passage
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
 
@@ -30,7 +30,7 @@ class Pipeline:
         self._index = self._retriever = None
         self._build_lock = threading.Lock()
         self._preloading = False
-        self._whole = None  # (index, read whole?) for the current index
+        self._whole = None  # (index, its chunks in document order if read whole, else None)
 
     # -- parts, loaded on first use ------------------------------------------
     @property
@@ -162,26 +162,31 @@ class Pipeline:
         """True when the document set is small enough to be read whole (config.whole_chars):
         every question then gets every chunk, in document order, and that shared prompt
         prefix is evaluated once (`prefill`), so only the question costs prompt time."""
+        return self._whole_chunks() is not None
+
+    def _whole_chunks(self) -> list[Chunk] | None:
+        """Every chunk in document order for a set read whole, else None (worked out once per index)."""
         index = self.index
         if self._whole is None or self._whole[0] is not index:
             chars = sum(len(c.text) for c in index.chunks)
             # and it must fit the context, with room for the question and the answer (~4.5 characters a token)
-            self._whole = (index, chars <= self.config.whole_chars and chars // 4 + 1024 <= self.config.n_ctx)
+            fits = chars <= self.config.whole_chars and chars // 4 + 1024 <= self.config.n_ctx
+            self._whole = (index, sorted(index.chunks, key=lambda c: (c.doc, c.start)) if fits else None)
         return self._whole[1]
 
     def passages(self, question: str) -> list[Passage]:
         """The passages the model reads: the top_k retrieved, or for a set read whole, every
         chunk in document order (a retrieved one keeps its scores, for the abstention gate)."""
         hits = self.retriever.search(question, self.config.top_k)
-        if not self.whole:
+        everything = self._whole_chunks()
+        if everything is None:
             return hits
         found = {p.chunk.id: p for p in hits}
-        return [found.get(c.id, Passage(c, 0.0, 0.0)) for c in sorted(self.index.chunks, key=_order)]
+        return [found.get(c.id, Passage(c, 0.0, 0.0)) for c in everything]
 
     def prefill(self) -> None:
         """Evaluate (or load from index/<set>/) the prompt prefix of a set read whole."""
-        everything = [Passage(c, 0.0) for c in sorted(self.index.chunks, key=_order)]
-        messages = prompts.answer_messages(prompts.SLOT, everything)
+        messages = prompts.answer_messages(prompts.SLOT, [Passage(c, 0.0) for c in self._whole_chunks()])
         self.generator.prefill(messages, prompts.SLOT, str(self.index.dir))
 
     def warm(self) -> None:
@@ -200,10 +205,6 @@ class Pipeline:
     def ask(self, question: str, history=()) -> Answer:
         *_, answer = self.stream(question, history)
         return answer
-
-
-def _order(chunk) -> tuple:
-    return chunk.doc, chunk.start
 
 
 def _quietly(fn) -> None:
