@@ -20,7 +20,7 @@ from .prompts import ABSTAIN, MARKER
 from .retrieve import tokens
 from .types import Citation, Passage
 
-MIN_SUPPORT = 0.5   # share of a claim's content words found in its quotes
+MIN_SUPPORT = 0.6   # share of a claim's content words found in its best quote (one source sentence)
 _CLAUSE = re.compile(r"[,;:—–]\s+|\s+[—–]\s+")
 _NUMBER = re.compile(r"\d[\d,.]*")
 # A name: capitalised words, joined by "of", "the", "de"...: "Robert of Jumièges", "Edward the Confessor".
@@ -29,6 +29,27 @@ _NAME = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|the|de|du|da|del|der|van|von|
 # "US" is not the "us" of "all of us".
 _ACRONYM = re.compile(r"[A-Z]{2,5}")
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]{1,4}\b")
+# Names that stand for one another in news text: a country, its people, its capital and seat of
+# government ("Moscow said" is "Russia said", "British" is "UK"). Tokens as `tokens` folds them;
+# "^uk" is an all-capitals name. A multi-word name also goes by its initials ("European Union" ~ "EU").
+_ALIASES = [frozenset(group.split()) for group in (
+    "^uk britain british brit london", "^us ^usa america american washington",
+    "russia russian moscow kremlin", "ukraine ukrainian kyiv kiev", "china chinese beijing",
+    "france french paris elysee", "germany german berlin", "italy italian rome", "spain spanish madrid",
+    "poland polish pole warsaw", "denmark danish dane copenhagen", "norway norwegian oslo",
+    "sweden swedish swede stockholm", "finland finnish finn helsinki", "netherland dutch amsterdam hague",
+    "belgium belgian", "ireland irish dublin", "scotland scottish scot edinburgh", "wales welsh cardiff",
+    "turkey turkish turk ankara", "greece greek athen", "japan japanese tokyo", "india indian delhi",
+    "iran iranian tehran", "israel israeli", "canada canadian ottawa", "australia australian canberra",
+    "belarus belarusian minsk", "georgia georgian tbilisi", "austria austrian vienna",
+    "switzerland swiss bern", "portugal portuguese lisbon", "hungary hungarian budapest",
+    "romania romanian bucharest", "lithuania lithuanian vilnius", "latvia latvian riga",
+    "estonia estonian tallinn", "syria syrian damascus", "egypt egyptian cairo", "mexico mexican",
+    "brazil brazilian", "korea korean seoul", "afghanistan afghan kabul", "iraq iraqi baghdad",
+    "pakistan pakistani islamabad", "saudi riyadh", "europe european", "africa african", "asia asian",
+)]
+_ALIAS_OF = {name: group for group in _ALIASES for name in group}
+_CONNECTOR = {"of", "the", "de", "du", "da", "del", "der", "van", "von", "la", "le"}
 _STARTERS = {"according", "yes", "no", "based", "answer", "passage", "passages"}
 _ABSTAIN_RE = re.compile(
     r"documents? (?:do(?:es)?n[’']t|do(?:es)? not) (?:say|contain|mention|state|provide)|"
@@ -50,11 +71,12 @@ def is_abstention(text: str) -> bool:
 
 def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
     """Names and numbers: what an answer must never invent. Each is a set of
-    alternative tokens (a name is found if any of its words is: "Liz Truss" ~ "Ms Truss").
+    alternative tokens: a name is found if any of its words is ("Liz Truss" ~ "Ms Truss"), or,
+    for a name of several words, its initials ("European Union" ~ "EU").
     initial=False skips a sentence's first word (a question's "Which", "According").
 
-    >>> [sorted(k) for k in key_terms("Which country did Liz Truss visit in 2022?", initial=False)]
-    [['liz', 'truss'], ['2022']]
+    >>> [sorted(k) for k in key_terms("Which country did the European Union visit in 2022?", initial=False)]
+    [['^eu', 'european', 'union'], ['2022']]
     """
     keys = []
     for m in _NAME.finditer(text):
@@ -62,9 +84,10 @@ def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
         words = m.group().split()
         if at_start and (not initial or words[0].lower() in _STARTERS):
             words = words[1:]
+        words = [re.sub(r"['’]s$", "", w) for w in words]  # "EU's" is the name "EU"
         toks = frozenset("^" + w.lower() if _ACRONYM.fullmatch(w) else t for w in words for t in tokens(w))
         if toks:
-            keys.append(toks)
+            keys.append(toks | _initials(words))
     keys += [frozenset({n.strip(",.")}) for n in _NUMBER.findall(text)]
     return keys
 
@@ -180,24 +203,36 @@ def _covered(claim, claim_text, found, passages, question, text_of) -> bool:
     holds every name and number of the claim: an answer about someone the passage
     never mentions, or that stitches a name from one sentence to a role or a
     number from another ("The US ambassador is Wendy Sherman"), is not an answer."""
-    matched = set().union(*(q[3] for _, q in found)) if found else set()
-    if len(matched) / len(claim) < MIN_SUPPORT:
+    if not found or max(q[0] for _, q in found) < MIN_SUPPORT:  # most of it, from one source sentence
         return False
     if not claim - set(tokens(question)):  # "The delegation was led." to "Who led the delegation?"
         return False                        # only restates the question: it answers nothing
     said = key_terms(claim_text)
     asked = key_terms(question, initial=False)
-    if not any(all(k & _pool(passages[n - 1].chunk.text) for k in said + asked) for n, _ in found):
+    sentences_of = {n: context((Citation(n, passages[n - 1].chunk.id, passages[n - 1].chunk.doc, s, e, ""),), text_of)
+                    for n, (_, s, e, _) in found}
+    # the passage, with the sentence that says who "he" is when the quote opens with "He claimed ..."
+    if not any(all(k & _pool(passages[n - 1].chunk.text + " " + sentences_of[n]) for k in said + asked)
+               for n in sentences_of):
         return False
-    for n, (_, s, e, _) in found:
-        p = passages[n - 1]
-        sentence = context((Citation(n, p.chunk.id, p.chunk.doc, s, e, ""),), text_of)
-        if all(k & _pool(sentence) for k in said):
-            return True
-    return False
+    return any(all(k & _pool(sentence) for k in said) for sentence in sentences_of.values())
 
 
 def _pool(text: str) -> set[str]:
-    """The words, acronyms and numbers a name or number of an answer is looked up in."""
-    return (set(tokens(text)) | {"^" + w.lower() for w in _CAPITALISED.findall(text)}
-            | {x.strip(",.") for x in _NUMBER.findall(text)})
+    """The words, acronyms and numbers a name or number of an answer is looked up in, with
+    what they also go by: "UK" brings "British", "European Union" brings "^eu".
+
+    >>> sorted(_pool("the European Union and Moscow") & {"^eu", "russia", "british"})
+    ['^eu', 'russia']
+    """
+    found = (set(tokens(text)) | {"^" + w.lower() for w in _CAPITALISED.findall(text)}
+             | {x.strip(",.") for x in _NUMBER.findall(text)})
+    for m in _NAME.finditer(text):
+        found |= _initials(m.group().split())
+    return found | {alias for name in found for alias in _ALIAS_OF.get(name, ())}
+
+
+def _initials(words: list[str]) -> set[str]:
+    """A multi-word name's initials as an all-capitals name: "European Union" -> {"^eu"}."""
+    words = [w for w in words if w not in _CONNECTOR]
+    return {"^" + "".join(w[0] for w in words).lower()} if len(words) > 1 else set()

@@ -62,11 +62,12 @@ def test_names_from_the_question_count_as_supplied():
 
 def test_key_terms_are_names_and_numbers():
     assert key_terms("The talks in Geneva had 100,000 troops.") == [{"geneva"}, {"100,000"}]
-    assert key_terms("Denmark's delegation met Liz Truss.") == [{"denmark"}, {"liz", "truss"}]
-    assert key_terms("According to Ms Truss, yes.", initial=False) == [{"ms", "truss"}]
+    # a name of several words also goes by its initials: "European Union" ~ "EU"
+    assert key_terms("Denmark's delegation met Liz Truss.") == [{"denmark"}, {"liz", "truss", "^lt"}]
+    assert key_terms("According to Ms Truss, yes.", initial=False) == [{"ms", "truss", "^mt"}]
     # "of" / "the" inside a name join it: "Edward" alone is enough to find "Edward the Confessor"
     assert key_terms("Edward the Confessor made Robert of Jumièges archbishop of Canterbury.") == [
-        {"edward", "confessor"}, {"robert", "jumiège"}, {"canterbury"}]
+        {"edward", "confessor", "^ec"}, {"robert", "jumiège", "^rj"}, {"canterbury"}]
 
 
 def test_question_names_must_be_in_the_cited_passage():
@@ -77,6 +78,15 @@ def test_question_names_must_be_in_the_cited_passage():
     v = verify("Liz Truss said Russia's build-up was unacceptable [2].", passages(), text_of,
                question="What did Truss say was unacceptable?")
     assert not v.abstained
+
+
+def test_a_country_is_found_by_its_people_capital_or_initials():
+    answer = "Liz Truss said Russia's build-up was unacceptable [2]."
+    for question in ("What did the British foreign secretary say was unacceptable?",   # UK
+                     "What did the United Kingdom's minister say about Moscow's build-up?"):  # UK, Russia
+        assert not verify(answer, passages(), text_of, question=question).abstained, question
+    # a country the passage does not name is still not found
+    assert verify(answer, passages(), text_of, question="What did the French minister say?").abstained
 
 
 def test_facts_joined_across_unrelated_passages_are_not_supported():
