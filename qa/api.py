@@ -189,8 +189,12 @@ class Pipeline:
         messages = prompts.answer_messages(prompts.SLOT, [Passage(c, 0.0) for c in self._whole_chunks()])
         self.generator.prefill(messages, prompts.SLOT, str(self.index.dir))
 
-    def warm(self) -> None:
-        """Load the index and the model, and prefill a whole-read set: the first answer is then quick."""
+    def warm(self, background: bool = False) -> None:
+        """Load the index and the model, and prefill a whole-read set: the first answer is then quick.
+        background=True does it in a thread (an error then waits for the first question to be told)."""
+        if background:
+            threading.Thread(target=_quietly, args=(self.warm,), daemon=True).start()
+            return
         if hasattr(self.generator, "load"):
             self.generator.load()
         if self.whole:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import html
 import re
 import shutil
-import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -276,12 +275,12 @@ def launch(host: str = "127.0.0.1", port: int = 7860, pipeline=None, **options):
     """Serve the chat on host:port (loopback unless told otherwise); options go to Blocks.launch."""
     import gradio as gr
 
-    from .api import _quietly, default_pipeline
+    from .api import default_pipeline
 
     pipe = pipeline or default_pipeline()
     pipe.index  # build or load the index before the first visitor waits for it
     # load the model (and a whole-read document's prompt prefix) while the page opens
-    threading.Thread(target=_quietly, args=(pipe.warm,), daemon=True).start()
+    pipe.warm(background=True)
     demo = create_app(pipe)
     theme = gr.themes.Default(primary_hue="indigo", neutral_hue="slate")
     demo.launch(server_name=host, server_port=port, css=CSS, theme=theme, footer_links=["api"], **options)

@@ -130,3 +130,16 @@ def test_a_large_set_gets_the_top_k(toy_config, whole_chars, n_ctx):
     p = pipeline(replace(toy_config, whole_chars=whole_chars, n_ctx=n_ctx), SHERMAN)
     a = p.ask("Who led the American delegation?")
     assert len(a.passages) == toy_config.top_k and p.generator.prefills == []
+
+
+def test_warm_in_the_background_prefills_a_whole_read_set(toy_config):
+    import time
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, whole_chars=100_000), SHERMAN)
+    p.warm(background=True)
+    deadline = time.monotonic() + 30
+    while not p.generator.prefills and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [(_, upto)] = p.generator.prefills
+    assert upto == prompts.SLOT
