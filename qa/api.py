@@ -29,7 +29,7 @@ class Pipeline:
         self._embedder, self._generator, self._checker = embedder, generator, checker
         self._index = self._retriever = None
         self._build_lock = threading.Lock()
-        self._preloading = False
+        self._preloading: set[int] = set()  # ids of the models being or already loaded
         self._whole = None  # (index, its chunks in document order if read whole, else None)
 
     # -- parts, loaded on first use ------------------------------------------
@@ -63,10 +63,11 @@ class Pipeline:
         return self._checker
 
     def _preload(self, model) -> None:
-        """Load a second model in the background while the first answer is being written."""
-        if model is not self._generator and hasattr(model, "load") and not self._preloading:
-            self._preloading = True
-            threading.Thread(target=lambda: _quietly(model.load), daemon=True).start()
+        """Load a model in a background thread, once: the answering model while retrieval loads the
+        embedder, a separate check model while the first answer is being written."""
+        if hasattr(model, "load") and id(model) not in self._preloading:
+            self._preloading.add(id(model))
+            threading.Thread(target=_quietly, args=(model.load,), daemon=True).start()
 
     @property
     def index(self):
@@ -125,6 +126,7 @@ class Pipeline:
         t0 = time.perf_counter()
         asked = self.check(question)
         generator = self.generator  # a missing model is reported now, not after retrieval
+        self._preload(generator)
         if self.config.min_support > 0:
             self._preload(self.checker)
         q = self.standalone(asked, history)
