@@ -197,12 +197,13 @@ def context(citations: tuple[Citation, ...], text_of) -> str:
 
 
 def _covered(claim, claim_text, found, passages, question, text_of) -> bool:
-    """Enough of the claim's words are quoted, the claim says more than the
-    question, one cited passage holds every name and number of the claim and of
-    the question, and one quoted sentence (with the one before it, for a "she")
-    holds every name and number of the claim: an answer about someone the passage
-    never mentions, or that stitches a name from one sentence to a role or a
-    number from another ("The US ambassador is Wendy Sherman"), is not an answer."""
+    """Most of the claim's words are in one quoted source sentence, the claim says
+    more than the question, one cited passage holds every name and number of the
+    claim and of the question, and one quoted sentence (with the one before it, for
+    a "she") holds every name and number of the claim: an answer about someone the
+    passage never mentions, or that stitches a name from one sentence to a role or
+    a number from another ("The US ambassador is Wendy Sherman"), is not an answer.
+    A name may be found as what it also goes by (`_pool`: "British" in "UK")."""
     if not found or max(q[0] for _, q in found) < MIN_SUPPORT:  # most of it, from one source sentence
         return False
     if not claim - set(tokens(question)):  # "The delegation was led." to "Who led the delegation?"
@@ -234,5 +235,5 @@ def _pool(text: str) -> set[str]:
 
 def _initials(words: list[str]) -> set[str]:
     """A multi-word name's initials as an all-capitals name: "European Union" -> {"^eu"}."""
-    words = [w for w in words if w not in _CONNECTOR]
+    words = [w for w in words if w.lower() not in _CONNECTOR]  # "The European Union" -> "^eu"
     return {"^" + "".join(w[0] for w in words).lower()} if len(words) > 1 else set()

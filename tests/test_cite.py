@@ -83,6 +83,7 @@ def test_question_names_must_be_in_the_cited_passage():
 def test_a_country_is_found_by_its_people_capital_or_initials():
     answer = "Liz Truss said Russia's build-up was unacceptable [2]."
     for question in ("What did the British foreign secretary say was unacceptable?",   # UK
+                     "What did The United Kingdom's minister say?",                    # "The" is no initial
                      "What did the United Kingdom's minister say about Moscow's build-up?"):  # UK, Russia
         assert not verify(answer, passages(), text_of, question=question).abstained, question
     # a country the passage does not name is still not found
