@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .chunk import sentences
 from .prompts import ABSTAIN, MARKER
-from .retrieve import tokens
+from .retrieve import STOP, tokens
 from .types import Citation, Passage
 
 MIN_SUPPORT = 0.6   # share of a claim's content words found in its best quote (one source sentence)
@@ -50,6 +50,10 @@ _ALIASES = [frozenset(group.split()) for group in (
 )]
 _ALIAS_OF = {name: group for group in _ALIASES for name in group}
 _CONNECTOR = {"of", "the", "de", "du", "da", "del", "der", "van", "von", "la", "le"}
+# Words that make a role or a statement another one: "deputy foreign minister" is not "foreign
+# minister", "not easy to bridge" is not "easy to bridge".
+_QUALIFIERS = {"deputy", "vice", "former", "acting", "assistant", "interim", "ex", "not", "never"}
+_WORD = re.compile(r"[^\W_]+")
 _STARTERS = {"according", "yes", "no", "based", "answer", "passage", "passages"}
 _ABSTAIN_RE = re.compile(
     r"documents? (?:do(?:es)?n[’']t|do(?:es)? not) (?:say|contain|mention|state|provide)|"
@@ -202,9 +206,12 @@ def _covered(claim, claim_text, found, passages, question, text_of) -> bool:
     claim and of the question, and one quoted sentence (with the one before it, for
     a "she") holds every name and number of the claim: an answer about someone the
     passage never mentions, or that stitches a name from one sentence to a role or
-    a number from another ("The US ambassador is Wendy Sherman"), is not an answer.
-    A name may be found as what it also goes by (`_pool`: "British" in "UK")."""
+    a number from another ("The US ambassador is Wendy Sherman"), is not an answer;
+    nor is one that drops a quote's "deputy" or "not" (`_drops_qualifier`). A name
+    may be found as what it also goes by (`_pool`: "British" in "UK")."""
     if not found or max(q[0] for _, q in found) < MIN_SUPPORT:  # most of it, from one source sentence
+        return False
+    if any(_drops_qualifier(claim_text, text_of(passages[n - 1].chunk.doc)[s:e]) for n, (_, s, e, _) in found):
         return False
     if not claim - set(tokens(question)):  # "The delegation was led." to "Who led the delegation?"
         return False                        # only restates the question: it answers nothing
@@ -217,6 +224,23 @@ def _covered(claim, claim_text, found, passages, question, text_of) -> bool:
                for n in sentences_of):
         return False
     return any(all(k & _pool(sentence) for k in said) for sentence in sentences_of.values())
+
+
+def _drops_qualifier(claim_text: str, quote: str) -> bool:
+    """The quote qualifies a word the claim repeats bare: "deputy foreign minister Alexander Grushko"
+    quoted for "Alexander Grushko is Russia's foreign minister", "not easy" for "easy".
+
+    >>> _drops_qualifier("Grushko is the foreign minister.", "deputy foreign minister Alexander Grushko")
+    True
+    >>> _drops_qualifier("He said it wasn't easy.", "it was not easy")
+    False
+    """
+    said = {w.lower() for w in _WORD.findall(claim_text)}
+    if re.search(r"n['’]t\b", claim_text):
+        said.add("not")
+    words = [w.lower() for w in _WORD.findall(quote)]
+    return any(w in _QUALIFIERS and w not in said and nxt in said and nxt not in STOP
+               for w, nxt in zip(words, words[1:]))
 
 
 def _pool(text: str) -> set[str]:

@@ -115,3 +115,14 @@ def test_a_she_sentence_takes_its_name_from_the_sentence_before():
     [p] = [Passage(c, 1.0, 0.5) for c in chunk_text("she.txt", text, size=3, overlap=0)]
     v = verify("Liz Truss said the build-up was unacceptable [1].", [p], text_of)
     assert not v.abstained and v.citations
+
+
+def test_an_answer_that_drops_a_qualifier_of_the_quote_is_no_answer():
+    doc = "Russia's representative, deputy foreign minister Alexander Grushko, said the gap was not easy to bridge."
+    TEXTS["g.txt"] = doc
+    ps = [Passage(c, 1.0, 0.5) for c in chunk_text("g.txt", doc, size=2, overlap=0)]
+    question = "Who is Russia's foreign minister?"
+    assert verify("Alexander Grushko is Russia's foreign minister [1].", ps, text_of, question).abstained
+    assert not verify("Alexander Grushko is Russia's deputy foreign minister [1].", ps, text_of, question).abstained
+    assert verify("Grushko said the gap was easy to bridge [1].", ps, text_of).abstained
+    assert not verify("Grushko said the gap wasn't easy to bridge [1].", ps, text_of).abstained
