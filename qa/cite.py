@@ -220,10 +220,16 @@ def _covered(claim, claim_text, found, passages, question, text_of) -> bool:
     sentences_of = {n: context((Citation(n, passages[n - 1].chunk.id, passages[n - 1].chunk.doc, s, e, ""),), text_of)
                     for n, (_, s, e, _) in found}
     # the passage, with the sentence that says who "he" is when the quote opens with "He claimed ..."
-    if not any(all(k & _pool(passages[n - 1].chunk.text + " " + sentences_of[n]) for k in said + asked)
-               for n in sentences_of):
+    if not any(_holds(passages[n - 1].chunk.text + " " + sentence, said + asked)
+               for n, sentence in sentences_of.items()):
         return False
-    return any(all(k & _pool(sentence) for k in said) for sentence in sentences_of.values())
+    return any(_holds(sentence, said) for sentence in sentences_of.values())
+
+
+def _holds(text: str, keys: list[frozenset[str]]) -> bool:
+    """Every name and number in `keys` is in `text` (its pool built once, not once per key)."""
+    pool = _pool(text)
+    return all(k & pool for k in keys)
 
 
 def _drops_qualifier(claim_text: str, quote: str) -> bool:
