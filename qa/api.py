@@ -132,7 +132,7 @@ class Pipeline:
         q = self.standalone(asked, history)
         passages = self.passages(q)
         timings = {"retrieve_s": time.perf_counter() - t0}
-        if not passages or max(p.dense for p in passages) < self.config.min_dense:
+        if not passages or (not self.whole and max(p.dense for p in passages) < self.config.min_dense):
             timings["total_s"] = time.perf_counter() - t0
             yield Answer(prompts.ABSTAIN, (), True, tuple(passages), timings, q)
             return
@@ -178,13 +178,14 @@ class Pipeline:
 
     def passages(self, question: str) -> list[Passage]:
         """The passages the model reads: the top_k retrieved, or for a set read whole, every
-        chunk in document order (a retrieved one keeps its scores, for the abstention gate)."""
-        hits = self.retriever.search(question, self.config.top_k)
+        chunk in document order. A set read whole is not searched: the model reads all of it
+        anyway, so the embedder (torch and sentence-transformers: most of a cold start) is not
+        loaded, and there is no retrieval gate; the reply's own abstention, the citation check
+        and the answer check decide (an off-topic question costs a model pass, not 0.1 s)."""
         everything = self._whole_chunks()
         if everything is None:
-            return hits
-        found = {p.chunk.id: p for p in hits}
-        return [found.get(c.id, Passage(c, 0.0, 0.0)) for c in everything]
+            return self.retriever.search(question, self.config.top_k)
+        return [Passage(c, 0.0, 0.0) for c in everything]
 
     def prefill(self) -> None:
         """Evaluate (or load from index/<set>/) the prompt prefix of a set read whole."""

@@ -110,12 +110,12 @@ def test_a_small_set_is_read_whole_with_its_prefix_prefilled(toy_config):
     from dataclasses import replace
 
     p = pipeline(replace(toy_config, whole_chars=100_000), SHERMAN.replace("[1]", "[9]"))
-    a = p.ask("Who led the American delegation?")
     chunks = p.index.chunks
+    built = len(p.embedder.calls)
+    a = p.ask("Who led the American delegation?")
     assert [x.chunk.id for x in a.passages] == [c.id for c in sorted(chunks, key=lambda c: (c.doc, c.start))]
     assert not a.abstained and [c.n for c in a.citations] == [9]
-    hit = next(x for x in a.passages if x.dense > 0)  # retrieved passages keep their scores for the gate
-    assert hit.score > 0
+    assert len(p.embedder.calls) == built  # read whole: nothing to search, no question embedded
     [(pre, upto)] = p.generator.prefills
     [asked] = p.generator.prompts
     assert upto == prompts.SLOT and pre[0] == asked[0]
