@@ -20,6 +20,7 @@ from .prompts import ABSTAIN, MARKER
 from .retrieve import STOP, tokens
 from .types import Citation, Passage
 
+REACH = 3          # a quote opening with "she" is checked with the sentences back to whoever "she" is
 MIN_SUPPORT = 0.6   # share of a claim's content words found in its best quote (one source sentence)
 _CLAUSE = re.compile(r"[,;:—–]\s+|\s+[—–]\s+")
 _NUMBER = re.compile(r"\d[\d,.]*")
@@ -182,18 +183,21 @@ def _support(claim, numbers, passages, text_of) -> list[tuple[int, tuple]]:
 _PRONOUN = re.compile(r"[“\"'‘]?\s*(?:he|she|it|they|this|that|these|those|his|her|its|their)\b", re.I)
 
 
-def context(citations: tuple[Citation, ...], text_of) -> str:
+def context(citations: tuple[Citation, ...], text_of, reach: int = 1) -> str:
     """The source sentences that hold the quotes, in citation order, each once; a
     sentence that opens with a pronoun ("She said ...") brings the one before it,
-    so the checker can tell who "she" is."""
+    so the checker can tell who "she" is, and that one the one before it if it too
+    opens with a pronoun, up to `reach` sentences back."""
     out: list[str] = []
     for c in citations:
         doc = text_of(c.doc)
-        spans = sentences(doc, max(0, c.start - 1000), min(len(doc), c.end + 1000))
+        spans = sentences(doc, max(0, c.start - 400 * reach - 600), min(len(doc), c.end + 1000))
         for i, (a, b) in enumerate(spans):
             if a < c.end and c.start < b:
-                wanted = [spans[i - 1], (a, b)] if i and _PRONOUN.match(doc, a) else [(a, b)]
-                for x, y in wanted:
+                k = i
+                while k and i - k < reach and _PRONOUN.match(doc, spans[k][0]):
+                    k -= 1
+                for x, y in spans[k:i + 1]:
                     s = " ".join(doc[x:y].split())
                     if s not in out:
                         out.append(s)
@@ -217,13 +221,13 @@ def _covered(claim, claim_text, found, passages, question, text_of) -> bool:
         return False                        # only restates the question: it answers nothing
     said = key_terms(claim_text)
     asked = key_terms(question, initial=False)
-    sentences_of = {n: context((Citation(n, passages[n - 1].chunk.id, passages[n - 1].chunk.doc, s, e, ""),), text_of)
-                    for n, (_, s, e, _) in found}
+    sentences_of = {n: context((Citation(n, passages[n - 1].chunk.id, passages[n - 1].chunk.doc, s, e, ""),),
+                               text_of, REACH) for n, (_, s, e, _) in found}
     # the passage, with the sentence that says who "he" is when the quote opens with "He claimed ..."
     if not any(_holds(passages[n - 1].chunk.text + " " + sentence, said + asked)
                for n, sentence in sentences_of.items()):
         return False
-    return any(_holds(sentence, said) for sentence in sentences_of.values())
+    return any(_holds(sentences_of[n], said) for n, q in found if q[0] >= MIN_SUPPORT)
 
 
 def _holds(text: str, keys: list[frozenset[str]]) -> bool:

@@ -117,6 +117,18 @@ def test_a_she_sentence_takes_its_name_from_the_sentence_before():
     assert not v.abstained and v.citations
 
 
+def test_a_chain_of_she_sentences_leads_back_to_the_name_but_no_further():
+    text = ("Liz Truss spoke in Brussels. She condemned the build-up. She said severe sanctions would follow any invasion. "
+            "Nato met. It said severe sanctions for any invasion were ready.")
+    TEXTS["chain.txt"] = text
+    ps = [Passage(c, 1.0, 0.5) for c in chunk_text("chain.txt", text, size=1, overlap=0)]
+    # the quoted sentence is two "she"s from the name, and its passage is that sentence alone
+    v = verify("Liz Truss said severe sanctions would follow any invasion [3].", ps, text_of, "What did Liz Truss say would follow?")
+    assert not v.abstained and [c.n for c in v.citations] == [3]
+    # "It" is Nato, the sentence before: the chain stops at the first sentence that names someone
+    assert verify("Liz Truss said severe sanctions for any invasion were ready [5].", ps, text_of).abstained
+
+
 def test_an_answer_that_drops_a_qualifier_of_the_quote_is_no_answer():
     doc = "Russia's representative, deputy foreign minister Alexander Grushko, said the gap was not easy to bridge."
     TEXTS["g.txt"] = doc
