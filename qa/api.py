@@ -47,7 +47,8 @@ class Pipeline:
             from .generate import LlamaGenerator
 
             c = self.config
-            self._generator = LlamaGenerator(str(models.resolve(c.model)), c.n_ctx, c.threads(), c.n_batch, c.seed)
+            self._generator = LlamaGenerator(str(models.resolve(c.model)), c.n_ctx, c.threads(), c.n_batch, c.seed,
+                                             c.draft_tokens)
         return self._generator
 
     @property

@@ -27,6 +27,7 @@ class Config:
     n_threads: int = 0                               # 0 = physical cores
     n_batch: int = 512                               # prompt-processing batch size
     max_tokens: int = 96                             # cap on generated tokens
+    draft_tokens: int = 4                            # prompt-lookup tokens guessed per step; 0 = one at a time
     seed: int = 0                                    # sampling seed (decoding is greedy anyway)
     max_question_chars: int = 2000                   # longer questions are refused
 

@@ -48,6 +48,72 @@ class _NotFirst:
         return logits
 
 
+_MIN_NGRAM, _MAX_NGRAM = 2, 3  # a guess follows the last 3 (else 2) tokens where they occur earlier
+
+
+def _lookup(ids: list[int], n: int) -> list[int]:
+    """Up to n tokens that followed the latest earlier occurrence of the last 3 (else 2) tokens.
+
+    >>> _lookup([5, 6, 7, 8, 9, 1, 6, 7], 2)
+    [8, 9]
+    >>> _lookup([5, 6, 7], 2)
+    []
+    """
+    if n <= 0:
+        return []
+    for size in range(min(_MAX_NGRAM, len(ids) - 1), _MIN_NGRAM - 1, -1):
+        tail = ids[-size:]
+        for i in range(len(ids) - size - 1, -1, -1):
+            if ids[i:i + size] == tail:
+                return ids[i + size:i + size + n]
+    return []
+
+
+def _greedy(decode, undo, room, logits: np.ndarray, seen: list[int], max_tokens: int, draft: int,
+            is_end) -> Iterator[list[int]]:
+    """Greedy decoding with prompt-lookup guesses; yields the tokens each model step adds.
+
+    An answer copies names and phrases from its passages, so the tokens that followed the
+    reply's last few tokens in the prompt (`_lookup`) are a good guess at what comes next.
+    The next token and up to `draft` guessed ones are evaluated in one batch (on a CPU a
+    batch of five costs little more than one token), and each guess the model's own argmax
+    agrees with is kept; the first that disagrees and the rest are forgotten (`undo`). So
+    the reply is the greedy one, token for token, up to the floating-point difference
+    between a batch and a single token (which can flip a near tie, as a different batch
+    size for the prompt can). decode(tokens, every) evaluates tokens after the context and
+    returns logits rows (one per token if every, else the last); room() is the free context.
+    """
+    out = 0
+    while out < max_tokens:
+        token = int(np.argmax(logits))
+        if is_end(token):
+            return
+        seen.append(token)
+        out += 1
+        space = room() - 1  # for guesses, beside the token itself
+        if space < 0:
+            yield [token]  # the context is full: the token is the reply's last
+            return
+        guess = _lookup(seen, min(draft, max_tokens - out, space))
+        rows = decode([token] + guess, bool(guess))
+        taken = 0
+        while taken < len(guess) and int(np.argmax(rows[taken])) == guess[taken] and not is_end(guess[taken]):
+            taken += 1
+        if taken < len(guess):
+            undo(len(guess) - taken)
+        seen += guess[:taken]
+        out += taken
+        yield [token] + guess[:taken]
+        logits = rows[taken]
+
+
+def llama_cpp_is_eog(llm, token: int) -> bool:
+    """The token ends the turn (end of sequence, <|im_end|>, <end_of_turn>...)."""
+    import llama_cpp
+
+    return bool(llama_cpp.llama_vocab_is_eog(llm._model.vocab, token))
+
+
 class LlamaGenerator:
     """A local GGUF chat model through llama-cpp-python.
 
@@ -57,8 +123,10 @@ class LlamaGenerator:
     that survives other prompts in between.
     """
 
-    def __init__(self, path: str, n_ctx: int = 2048, n_threads: int = 2, n_batch: int = 512, seed: int = 0):
+    def __init__(self, path: str, n_ctx: int = 2048, n_threads: int = 2, n_batch: int = 512, seed: int = 0,
+                 draft: int = 4):
         self.path, self.n_ctx, self.n_threads, self.n_batch, self.seed = path, n_ctx, n_threads, n_batch, seed
+        self.draft = draft  # prompt-lookup tokens guessed per step (stream); 0 = one token at a time
         self.name = str(path).rsplit("/", 1)[-1]
         self.lock = threading.Lock()  # one llama context: never two threads at once
         self._load_lock = threading.Lock()
@@ -95,24 +163,73 @@ class LlamaGenerator:
         return len(llm.tokenize(text.encode(), add_bos=False))
 
     def stream(self, messages: list[dict], max_tokens: int = 96, not_first: str = "") -> Iterator[str]:
-        """Reply pieces, greedy; the reply never starts with `not_first`."""
+        """Reply pieces, greedy; the reply never starts with `not_first`. Decoding guesses
+        ahead from the prompt (`_greedy`): the same reply, in fewer model steps."""
         with self.lock:
             llm = self.load()
-            prompt = self._format(messages)
-            tokens = self._tokens(llm, prompt)
+            tokens = self._tokens(llm, self._format(messages))
+            if len(tokens) >= llm.n_ctx():
+                raise ValueError(f"the prompt ({len(tokens)} tokens) does not fit the context ({llm.n_ctx()})")
             self._restore(llm, tokens)
-            self.last_prompt_evaluated = len(tokens) - llm.longest_token_prefix(llm._input_ids, tokens)
-            steer = [_NotFirst(lambda t: llm.detokenize([t]).decode(errors="ignore"), not_first)] if not_first else None
-            out = llm.create_completion(prompt=tokens, max_tokens=max_tokens, temperature=0.0, top_k=1,
-                                        seed=self.seed, stream=True, stop=self._stop, logits_processor=steer)
-            n = 0
-            for part in out:
-                piece = part["choices"][0]["text"]
-                if piece:
-                    n += 1
-                    yield piece
-            self.last_completion_tokens = n
-            self.last_prompt_tokens = len(tokens)
+            keep = min(llm.longest_token_prefix(llm._input_ids, tokens), len(tokens) - 1)
+            self.last_prompt_tokens, self.last_prompt_evaluated = len(tokens), len(tokens) - keep
+            self.last_completion_tokens = 0
+            llm.n_tokens = keep
+            for i in range(keep, len(tokens), self.n_batch):
+                logits = self._decode(llm, tokens[i:i + self.n_batch], every=False)[-1]
+            if not_first:
+                logits = _NotFirst(lambda t: llm.detokenize([t]).decode(errors="ignore"), not_first)(None, logits)
+
+            def undo(n: int) -> None:  # forget the last n tokens evaluated (rejected guesses)
+                llm.n_tokens -= n
+                llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+
+            out, shown = [], ""
+            for new in _greedy(lambda t, every: self._decode(llm, t, every), undo,
+                               lambda: llm.n_ctx() - llm.n_tokens, logits, list(tokens), max_tokens,
+                               self.draft, lambda t: llama_cpp_is_eog(llm, t)):
+                out += new
+                self.last_completion_tokens = len(out)
+                text, done = self._text(llm, out)
+                if len(text) > len(shown):
+                    yield text[len(shown):]
+                    shown = text
+                if done:
+                    return
+            text, _ = self._text(llm, out, final=True)
+            if len(text) > len(shown):
+                yield text[len(shown):]
+
+    @staticmethod
+    def _decode(llm, tokens: list[int], every: bool) -> np.ndarray:
+        """Evaluate `tokens` after the cached ones; the logits of each (every=True) or of the last."""
+        n_past = llm.n_tokens
+        llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
+        llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=every)
+        llm._ctx.decode(llm._batch)
+        llm.input_ids[n_past:n_past + len(tokens)] = tokens
+        llm.n_tokens += len(tokens)
+        rows = len(tokens) if every else 1
+        return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(rows, llm.n_vocab())).copy()
+
+    def _text(self, llm, out: list[int], final: bool = False) -> tuple[str, bool]:
+        """The reply so far, cut at a stop string (then done=True); an unfinished UTF-8
+        character, or what may be the start of a stop string, is held back until it is whole."""
+        data = llm.detokenize(out)
+        try:
+            text = data.decode()
+        except UnicodeDecodeError as e:
+            text = data[:e.start].decode(errors="ignore") if not final else data.decode(errors="ignore")
+        for stop in self._stop:
+            at = text.find(stop)
+            if at >= 0:
+                return text[:at], True
+        if not final:
+            for stop in self._stop:
+                for n in range(min(len(stop) - 1, len(text)), 0, -1):
+                    if text.endswith(stop[:n]):
+                        return text[:-n], False
+        return text, False
 
     def prefill(self, messages: list[dict], upto: str, cache_dir: str | None = None) -> int:
         """Evaluate the prompt for `messages` up to the first `upto` and keep its KV cache.

@@ -94,6 +94,26 @@ def test_a_restored_prefix_answers_as_a_freshly_evaluated_one(real):
     assert raw == a.raw
 
 
+def test_prompt_lookup_drafts_change_the_steps_not_the_reply(real):
+    a = real.ask("Who led the American delegation?")
+    gen, messages = real.generator, prompts.answer_messages(a.question, a.passages)
+    steps, decode = [], gen._decode
+    gen._decode = lambda llm, tokens, every: (steps.append(len(tokens)), decode(llm, tokens, every))[1]
+    replies = {}
+    try:
+        for draft in (0, 4):
+            gen.draft, steps[:] = draft, []
+            text = "".join(gen.stream(messages, real.config.max_tokens, prompts.NOT_FIRST))
+            replies[draft] = (text, len(steps), gen.last_completion_tokens)
+    finally:
+        del gen._decode
+        gen.draft = real.config.draft_tokens
+    assert replies[4][0] == a.raw  # what the pipeline gave: the same prompt decodes the same way
+    # one step per token without guesses; fewer with them: the model agreed with some guesses.
+    # (The two replies may part at a near tie: a batch's arithmetic is not a single token's.)
+    assert replies[0][1] >= replies[0][2] and replies[4][1] < replies[4][2]
+
+
 def test_a_corrupt_saved_prefix_is_not_loaded(real, tmp_path):
     gen = real.generator
     llm = gen.load()
