@@ -20,7 +20,7 @@ class Config:
     chunk_sentences: int = 3                         # sentences per chunk
     chunk_overlap: int = 1                           # sentences shared by neighbouring chunks
     max_chunk_chars: int = 800                       # hard cap on a chunk's length
-    min_dense: float = 0.15                          # below this best cosine: abstain without the LLM
+    min_dense: float = 0.15                          # below this best cosine: abstain without the LLM (top-k sets)
     min_support: float = 0.55                        # answer check (check.py): abstain below this P(yes); 0 = off
     check_model: str = ""                            # model for the answer check; "" = the answering model
     n_ctx: int = 4096                                # model context window (tokens)
