@@ -164,7 +164,8 @@ class LlamaGenerator:
 
     def stream(self, messages: list[dict], max_tokens: int = 96, not_first: str = "") -> Iterator[str]:
         """Reply pieces, greedy; the reply never starts with `not_first`. Decoding guesses
-        ahead from the prompt (`_greedy`): the same reply, in fewer model steps."""
+        ahead from the prompt (`_greedy`): the greedy reply in fewer model steps (`draft`=0: one
+        token per step)."""
         with self.lock:
             llm = self.load()
             tokens = self._tokens(llm, self._format(messages))
@@ -218,8 +219,9 @@ class LlamaGenerator:
         data = llm.detokenize(out)
         try:
             text = data.decode()
-        except UnicodeDecodeError as e:
-            text = data[:e.start].decode(errors="ignore") if not final else data.decode(errors="ignore")
+        except UnicodeDecodeError as e:  # an unfinished character at the end waits for its next byte
+            whole = final or e.reason != "unexpected end of data"
+            text = data.decode(errors="ignore") if whole else data[:e.start].decode(errors="ignore")
         for stop in self._stop:
             at = text.find(stop)
             if at >= 0:
