@@ -138,8 +138,7 @@ class Pipeline:
             yield Answer(prompts.ABSTAIN, (), True, tuple(passages), timings, q)
             return
         pieces, first = [], None
-        if self.whole:
-            self.prefill()
+        self.prefill()
         messages = prompts.answer_messages(q, passages)
         for piece in generator.stream(messages, self.config.max_tokens, prompts.NOT_FIRST):
             if first is None:
@@ -189,20 +188,28 @@ class Pipeline:
         return [Passage(c, 0.0, 0.0) for c in everything]
 
     def prefill(self) -> None:
-        """Evaluate (or load from index/<set>/) the prompt prefix of a set read whole."""
-        messages = prompts.answer_messages(prompts.SLOT, [Passage(c, 0.0) for c in self._whole_chunks()])
-        self.generator.prefill(messages, prompts.SLOT, str(self.index.dir))
+        """Pin the prompt prefix every question shares, so that the answer check, which uses the
+        context in between, does not cost it again: for a set read whole, the system prompt and
+        every chunk (saved in index/<set>/ for the next process); else the system prompt, up to
+        the first passage."""
+        if not hasattr(self.generator, "prefill"):
+            return
+        if self.whole:
+            messages = prompts.answer_messages(prompts.SLOT, [Passage(c, 0.0) for c in self._whole_chunks()])
+            self.generator.prefill(messages, prompts.SLOT, str(self.index.dir))
+        else:  # "[1] {question}" stands in for the passages: the prefix ends where they begin
+            slot = Passage(Chunk("", "", 0, 0, prompts.SLOT), 0.0)
+            self.generator.prefill(prompts.answer_messages(prompts.SLOT, [slot]), prompts.SLOT)
 
     def warm(self, background: bool = False) -> None:
-        """Load the index and the model, and prefill a whole-read set: the first answer is then quick.
+        """Load the index and the model, and pin the shared prompt prefix: the first answer is then quick.
         background=True does it in a thread (an error then waits for the first question to be told)."""
         if background:
             threading.Thread(target=_quietly, args=(self.warm,), daemon=True).start()
             return
         if hasattr(self.generator, "load"):
             self.generator.load()
-        if self.whole:
-            self.prefill()
+        self.prefill()
 
     @property
     def retriever(self) -> Retriever:

@@ -129,7 +129,12 @@ def test_a_large_set_gets_the_top_k(toy_config, whole_chars, n_ctx):
 
     p = pipeline(replace(toy_config, whole_chars=whole_chars, n_ctx=n_ctx), SHERMAN)
     a = p.ask("Who led the American delegation?")
-    assert len(a.passages) == toy_config.top_k and p.generator.prefills == []
+    assert len(a.passages) == toy_config.top_k
+    # what is pinned is the system prompt, up to where the passages begin: a prefix of the prompt
+    [(pre, upto)] = p.generator.prefills
+    [asked] = p.generator.prompts
+    head = pre[1]["content"].split(upto)[0]
+    assert head == "Passages:\n[1] " and asked[1]["content"].startswith(head) and pre[0] == asked[0]
 
 
 def test_warm_in_the_background_prefills_a_whole_read_set(toy_config):
