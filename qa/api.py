@@ -63,12 +63,14 @@ class Pipeline:
             self._checker = LlamaGenerator(str(models.resolve(c.check_model)), 1024, c.threads(), c.n_batch, c.seed)
         return self._checker
 
-    def _preload(self, model) -> None:
-        """Load a model in a background thread, once: the answering model while retrieval loads the
-        embedder, a separate check model while the first answer is being written."""
-        if hasattr(model, "load") and id(model) not in self._preloading:
-            self._preloading.add(id(model))
-            threading.Thread(target=_quietly, args=(model.load,), daemon=True).start()
+    def _preload(self, *models) -> None:
+        """Load models in a background thread, once each, in order (llama.cpp loads one at a time):
+        the answering model while retrieval loads the embedder, then a separate check model while
+        the first answer is being written."""
+        todo = [m for m in dict.fromkeys(models) if hasattr(m, "load") and id(m) not in self._preloading]
+        if todo:
+            self._preloading.update(map(id, todo))
+            threading.Thread(target=lambda: [_quietly(m.load) for m in todo], daemon=True).start()
 
     @property
     def index(self):
@@ -127,9 +129,7 @@ class Pipeline:
         t0 = time.perf_counter()
         asked = self.check(question)
         generator = self.generator  # a missing model is reported now, not after retrieval
-        self._preload(generator)
-        if self.config.min_support > 0:
-            self._preload(self.checker)
+        self._preload(generator, *([self.checker] if self.config.min_support > 0 else []))
         q = self.standalone(asked, history)
         passages = self.passages(q)
         timings = {"retrieve_s": time.perf_counter() - t0}

@@ -48,6 +48,9 @@ class _NotFirst:
         return logits
 
 
+# One model load at a time in a process: llama.cpp loading two models in two threads at once ends the
+# process on the spot, exit status 0, nothing flushed (seen with a separate check model preloading).
+_LOADING = threading.Lock()
 _MIN_NGRAM, _MAX_NGRAM = 2, 3  # a guess follows the last 3 (else 2) tokens where they occur earlier
 
 
@@ -129,7 +132,6 @@ class LlamaGenerator:
         self.draft = draft  # prompt-lookup tokens guessed per step (stream); 0 = one token at a time
         self.name = str(path).rsplit("/", 1)[-1]
         self.lock = threading.Lock()  # one llama context: never two threads at once
-        self._load_lock = threading.Lock()
         self.last_prompt_tokens = 0      # tokens in the last prompt
         self.last_prompt_evaluated = 0   # of those, evaluated (not reused from the KV cache)
         self.last_completion_tokens = 0
@@ -141,7 +143,7 @@ class LlamaGenerator:
 
     def load(self):
         """The llama.cpp model, loaded once (safe to call from a preloading thread)."""
-        with self._load_lock:
+        with _LOADING:
             if self._llm is None:
                 try:
                     from llama_cpp import Llama

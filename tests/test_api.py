@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from qa import check, cite, documents, prompts
@@ -88,6 +90,30 @@ def test_answer_check_gates_the_answer(toy_config, p_yes, abstained):
     sentence = check.context((cited,), documents.text_of)
     assert cited.quote in sentence and sentence.startswith("Wendy Sherman")
     assert msgs == prompts.check_messages(sentence, "Who led the American delegation?")
+
+
+def test_a_separate_check_model_is_preloaded_after_the_answering_one(toy_config):
+    import threading
+    from dataclasses import replace
+
+    loads, threads = [], []
+
+    class Loading(ScriptedGenerator):
+        def load(self):
+            loads.append(self.name)
+            threads.append(threading.current_thread())
+
+    answerer, judge = Loading([SHERMAN]), Loading([], support=[0.9])
+    answerer.name, judge.name = "answerer", "judge"
+    p = Pipeline(replace(toy_config, min_support=0.5, check_model="judge.gguf"), embedder=ToyEmbedder(),
+                 generator=answerer, checker=judge)
+    p.ask("Who led the American delegation?")
+    deadline = time.monotonic() + 10
+    while len(loads) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert loads == ["answerer", "judge"] and threads[0] is threads[1]  # one after the other, in one thread
+    p.ask("Who led the American delegation?")
+    assert loads == ["answerer", "judge"]  # once each
 
 
 def test_a_separate_check_model_does_the_check(toy_config):

@@ -85,3 +85,34 @@ def test_guessing_stops_at_the_token_limit_and_a_full_context():
     assert _run(draft=4, max_tokens=2)[0] == [3, 4]
     reply, m = _run(draft=4, room=11)  # room for two reply tokens in the context, and a third is chosen
     assert reply == [3, 4, 5] and len(m.context) == 11
+
+
+def test_two_models_never_load_at_once(monkeypatch, tmp_path):
+    # llama.cpp loading two models in two threads at once ended the process (exit 0, output lost)
+    import threading
+    import time
+
+    import llama_cpp
+
+    from qa.generate import LlamaGenerator
+
+    state = {"now": 0, "most": 0}
+    guard = threading.Lock()
+
+    class SlowLlama:
+        def __init__(self, **kwargs):
+            with guard:
+                state["now"] += 1
+                state["most"] = max(state["most"], state["now"])
+            time.sleep(0.05)
+            with guard:
+                state["now"] -= 1
+
+    monkeypatch.setattr(llama_cpp, "Llama", SlowLlama)
+    gens = [LlamaGenerator(str(tmp_path / f"m{i}.gguf")) for i in range(3)]
+    threads = [threading.Thread(target=g.load) for g in gens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert state["most"] == 1 and all(isinstance(g._llm, SlowLlama) for g in gens)
