@@ -118,9 +118,10 @@ def raw_limit(llm, text: str, n_prompt: int = 300, n_gen: int = 64, rounds: int 
 
 
 def warm_up(pipe, question: str) -> None:
-    """Retrieve for one question and put its prompt through the model (one token): the embedder,
-    the search and llama.cpp's cached prompt prefix (for a set read whole: the document, loaded
-    from index/<set>/ or evaluated) are then as they are in steady use."""
+    """Get one question's passages and put its prompt through the model (one token): the search
+    (a set not read whole; one read whole is not searched) and llama.cpp's cached prompt prefix
+    (for a set read whole: the document, loaded from index/<set>/ or evaluated) are then as they
+    are in steady use."""
     pipe.warm()
     passages = pipe.passages(question)
     if passages:
