@@ -207,12 +207,13 @@ def context(citations: tuple[Citation, ...], text_of, reach: int = 1) -> str:
 def _covered(claim, claim_text, found, passages, question, text_of) -> bool:
     """Most of the claim's words are in one quoted source sentence, the claim says
     more than the question, one cited passage holds every name and number of the
-    claim and of the question, and one quoted sentence (with the one before it, for
-    a "she") holds every name and number of the claim: an answer about someone the
-    passage never mentions, or that stitches a name from one sentence to a role or
-    a number from another ("The US ambassador is Wendy Sherman"), is not an answer;
-    nor is one that drops a quote's "deputy" or "not" (`_drops_qualifier`). A name
-    may be found as what it also goes by (`_pool`: "British" in "UK")."""
+    claim and of the question, and the quoted sentence that supports the claim (with
+    the sentences back to whoever a "she" is) holds every name and number of the
+    claim: an answer about someone the passage never mentions, or that stitches a name
+    from one sentence to a role or a number from another ("The US ambassador is Wendy
+    Sherman"), is not an answer; nor is one that drops a quote's "deputy" or "not"
+    (`_drops_qualifier`). A name may be found as what it also goes by (`_pool`:
+    "British" in "UK")."""
     if not found or max(q[0] for _, q in found) < MIN_SUPPORT:  # most of it, from one source sentence
         return False
     if any(_drops_qualifier(claim_text, text_of(passages[n - 1].chunk.doc)[s:e]) for n, (_, s, e, _) in found):

@@ -174,12 +174,9 @@ class LlamaGenerator:
             if len(tokens) >= llm.n_ctx():
                 raise ValueError(f"the prompt ({len(tokens)} tokens) does not fit the context ({llm.n_ctx()})")
             self._restore(llm, tokens)
-            keep = min(llm.longest_token_prefix(llm._input_ids, tokens), len(tokens) - 1)
+            keep, logits = self._evaluate(llm, tokens)
             self.last_prompt_tokens, self.last_prompt_evaluated = len(tokens), len(tokens) - keep
             self.last_completion_tokens = 0
-            llm.n_tokens = keep
-            for i in range(keep, len(tokens), self.n_batch):
-                logits = self._decode(llm, tokens[i:i + self.n_batch], every=False)[-1]
             if not_first:
                 logits = _NotFirst(lambda t: llm.detokenize([t]).decode(errors="ignore"), not_first)(None, logits)
 
@@ -202,6 +199,15 @@ class LlamaGenerator:
             text, _ = self._text(llm, out, final=True)
             if len(text) > len(shown):
                 yield text[len(shown):]
+
+    @staticmethod
+    def _evaluate(llm, tokens: list[int]) -> tuple[int, np.ndarray]:
+        """Evaluate a prompt after the longest prefix the KV cache already holds (its last token
+        at least is evaluated): (tokens reused, the last token's logits)."""
+        keep = min(llm.longest_token_prefix(llm._input_ids, tokens), len(tokens) - 1)
+        llm.n_tokens = keep
+        llm.eval(tokens[keep:])
+        return keep, np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
 
     @staticmethod
     def _decode(llm, tokens: list[int], every: bool) -> np.ndarray:
@@ -343,10 +349,7 @@ class LlamaGenerator:
         with self.lock:
             llm = self.load()
             tokens = llm.tokenize(self._format(messages).encode(), add_bos=False, special=True)
-            keep = min(llm.longest_token_prefix(llm._input_ids, tokens), len(tokens) - 1)
-            llm.n_tokens = keep
-            llm.eval(tokens[keep:])
-            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+            _, logits = self._evaluate(llm, tokens)
             yes, no = (np.logaddexp.reduce(logits[ids]) for ids in self._yes_no_ids())
             return float(1 / (1 + np.exp(no - yes)))
 
