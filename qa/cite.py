@@ -149,7 +149,7 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
             if not _covered(claim, claim_text, found, passages, question, text_of):
                 continue  # no passage supports this sentence: it is not shown
         marks = []
-        for n, (share, s, e, _) in found:
+        for n, (share, s, e, _) in _shown(found, question):
             doc = passages[n - 1].chunk.doc
             quote = text_of(doc)[s:e]  # cut from the source itself, so text_of(doc)[start:end] == quote
             cites.setdefault((n, s, e), Citation(n, passages[n - 1].chunk.id, doc, s, e, quote))
@@ -175,6 +175,20 @@ def _support(claim, numbers, passages, text_of) -> list[tuple[int, tuple]]:
     out, covered = [], set()
     for n, q in scored:
         if not out or q[3] - covered:
+            out.append((n, q))
+            covered |= q[3]
+    return out
+
+
+def _shown(found, question: str) -> list[tuple[int, tuple]]:
+    """The quotes a claim is shown with: its best, and each further one that supports words of
+    the claim the ones before it do not and the question does not supply. "Washington's deputy
+    secretary of state said X" to "What did Washington's deputy secretary of state say?" is not
+    also cited to a passage for its "Washington"."""
+    echo = _pool(question)
+    out, covered = [], set()
+    for n, q in found:
+        if not out or {w for w in q[3] - covered if w not in echo}:
             out.append((n, q))
             covered |= q[3]
     return out

@@ -138,3 +138,16 @@ def test_an_answer_that_drops_a_qualifier_of_the_quote_is_no_answer():
     assert not verify("Alexander Grushko is Russia's deputy foreign minister [1].", ps, text_of, question).abstained
     assert verify("Grushko said the gap was easy to bridge [1].", ps, text_of).abstained
     assert not verify("Grushko said the gap wasn't easy to bridge [1].", ps, text_of).abstained
+
+
+def test_a_second_quote_is_shown_only_for_words_the_question_does_not_supply():
+    TEXTS["flank.txt"] = ("The US and Nato vowed to shore up the eastern flank. "
+                          "Julianne Smith said Washington would push back on the proposals from Russia.")
+    ps = [Passage(c, 1.0, 0.5) for c in chunk_text("flank.txt", TEXTS["flank.txt"], size=1, overlap=0)]
+    echo = verify("Washington and Nato vowed to shore up the eastern flank [1] [2].",
+                  ps, text_of, "What have Washington and Nato vowed to shore up?")
+    assert [c.n for c in echo.citations] == [1]  # [2] would only back the question's own "Washington"
+    assert echo.text.endswith("flank [1].")
+    more = verify("The US and Nato vowed to shore up the eastern flank and to push back on the proposals [1] [2].",
+                  ps, text_of, "What did the US and Nato vow?")
+    assert [c.n for c in more.citations] == [1, 2]  # "push", "proposals": the question did not say them
