@@ -274,9 +274,12 @@ def _pool(text: str) -> set[str]:
 
     >>> sorted(_pool("the European Union and Moscow") & {"^eu", "russia", "british"})
     ['^eu', 'russia']
+    >>> [k & _pool("descended from a Pierre d'Aulps") != set() for k in key_terms("Pierre d'Aulps")]
+    [True, True]
     """
-    found = (set(tokens(text)) | {"^" + w.lower() for w in _CAPITALISED.findall(text)}
-             | {x.strip(",.") for x in _NUMBER.findall(text)})
+    words = set(tokens(text))
+    found = (words | {w.split("'")[-1] for w in words if "'" in w}  # "d'Aulps" holds the name "Aulps"
+             | {"^" + w.lower() for w in _CAPITALISED.findall(text)} | {x.strip(",.") for x in _NUMBER.findall(text)})
     for m in _NAME.finditer(text):
         found |= _initials(m.group().split())
     return found | {alias for name in found for alias in _ALIAS_OF.get(name, ())}
