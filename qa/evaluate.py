@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import documents
+from . import cite, documents
 from .config import Config
 from .errors import QAError
 from .metrics import Scored, aggregate, score
@@ -63,8 +63,21 @@ def evaluate(items: list[dict], pipeline, progress=True) -> list[tuple[dict, obj
             quotes=tuple(c.quote for c in answer.citations), quotes_valid=valid,
             retrieved=tuple(p.chunk.text for p in answer.passages),
             first_token_s=answer.timings.get("first_token_s"), total_s=answer.timings["total_s"],
-            category=item.get("category", "answerable" if item["answerable"] else "unanswerable"))))
+            category=item.get("category", "answerable" if item["answerable"] else "unanswerable"),
+            stage=stage(answer), raw=answer.raw or "")))
     return out
+
+
+def stage(answer) -> str:
+    """Where a reply went (metrics.STAGES): shown; or abstained by the retrieval gate (the model
+    never ran), by the model's own reply, by the citation check, or by the answer check."""
+    if not answer.abstained:
+        return "shown"
+    if "generate_s" not in answer.timings:
+        return "gate"
+    if cite.is_abstention(answer.raw or ""):
+        return "model"
+    return "citations" if answer.support is None else "check"
 
 
 def run(testset: str, config: Config, out: str = "runs/eval", limit: int | None = None, pipeline=None) -> dict:

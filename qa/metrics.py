@@ -139,6 +139,13 @@ class Scored:
     first_token_s: float | None
     total_s: float
     category: str = ""
+    stage: str = ""                  # where a reply went: STAGES (evaluate.stage)
+    raw: str = ""                    # the model's reply before the checks
+
+
+# Where a reply ends up: shown, or abstained by the retrieval gate (no model pass), by the model
+# itself, by the citation check (cite.verify) or by the answer check (check.support).
+STAGES = ("shown", "gate", "model", "citations", "check")
 
 
 def _supported(quote: str, r: Scored) -> bool:
@@ -197,4 +204,30 @@ def aggregate(records: list[Scored]) -> dict:
         "total_p95_s": round(percentile(totals, 95), 4),
         "by_category": {c: {"n": len(v), "accuracy": _share(sum(v), len(v))}
                         for c, v in sorted(cats.items())},
+        "outcomes": outcomes(rows),
     }
+
+
+def outcomes(rows: list[tuple[Scored, dict]]) -> dict:
+    """Where the answers went, as counts: for answerable questions, right and wrong among those
+    shown, and per stage that withheld a reply how many, and of those how many replies held a
+    gold answer (`citations_held_answer`, `check_held_answer`: answers the checks took away); for unanswerable ones,
+    answered or withheld at which stage. Records without a stage (not from `qa eval`) are left out."""
+    ans = {"right": 0, "wrong": 0}
+    una = {"answered": 0}
+    for stage in STAGES[1:]:
+        ans[stage] = una[stage] = 0
+        if stage in ("citations", "check"):
+            ans[stage + "_held_answer"] = 0
+    for r, s in rows:
+        if r.stage not in STAGES:
+            continue
+        if not r.answerable:
+            una["answered" if r.stage == "shown" else r.stage] += 1
+        elif r.stage == "shown":
+            ans["right" if s["correct"] else "wrong"] += 1
+        else:
+            ans[r.stage] += 1
+            if r.stage + "_held_answer" in ans:
+                ans[r.stage + "_held_answer"] += contains_answer(strip_citations(r.raw), r.golds)
+    return {"answerable": ans, "unanswerable": una}

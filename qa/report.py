@@ -30,6 +30,24 @@ def write_chart(path: Path, metrics: dict, totals: list[float]) -> None:
     plt.close(fig)
 
 
+WHO = {"gate": "the retrieval gate (no model pass)", "model": "the model", "citations": "the citation check",
+       "check": "the answer check", "shown": "", "": "?"}
+
+
+def _outcomes(o: dict | None) -> list[str]:
+    """The table of where the answers went (metrics.outcomes)."""
+    if not o:
+        return []
+    a, u = o["answerable"], o["unanswerable"]
+    rows = [("shown, right", a["right"], "—"), ("shown, wrong", a["wrong"], u["answered"])]
+    for stage in ("gate", "model", "citations", "check"):
+        held = a.get(stage + "_held_answer")
+        rows.append((f"withheld by {WHO[stage]}", a[stage] if held is None else f"{a[stage]} ({held} held a gold answer)",
+                     u[stage]))
+    return (["## Where the answers went", "", "| | answerable | unanswerable |", "|---|---|---|"]
+            + [f"| {name} | {x} | {y} |" for name, x, y in rows] + [""])
+
+
 def write_report(outdir: Path, metrics: dict, results) -> None:
     write_chart(outdir / "report.png", metrics, [r.total_s for _, _, r in results])
     s = metrics["settings"]
@@ -37,12 +55,16 @@ def write_report(outdir: Path, metrics: dict, results) -> None:
              f"Model `{s['model']}`, top-k {s['top_k']}, documents: {', '.join(s['docs'])}", "",
              "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in metrics.items() if not isinstance(v, dict)]
-    lines += ["", "![per-category accuracy and latency](report.png)", "", "## Misses", ""]
+    lines += ["", "![per-category accuracy and latency](report.png)", ""]
+    lines += _outcomes(metrics.get("outcomes"))
+    lines += ["## Misses", ""]
     misses = [(item, answer, rec) for item, answer, rec in results if not score(rec)["correct"]]
     if not misses:
         lines.append("None.")
     for item, answer, rec in misses:
         want = "abstain" if not rec.answerable else " / ".join(rec.golds)
-        lines.append(f"- **{rec.id}** {item['question']} — expected: {want}; got: "
-                     f"{'(abstained)' if answer.abstained else answer.text}")
+        got = f"(abstained: {WHO[rec.stage]})" if answer.abstained else answer.text
+        if answer.abstained and rec.stage in ("citations", "check"):
+            got += f"; the model's reply: {rec.raw.strip()}"
+        lines.append(f"- **{rec.id}** {item['question']} — expected: {want}; got: {got}")
     (outdir / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -18,7 +18,7 @@ ITEMS = [
      "answerable": True, "category": "quote"},
 ]
 REPLIES = ["Wendy Sherman, the US deputy secretary of state, led the American delegation [1].",
-           prompts.ABSTAIN, prompts.ABSTAIN]
+           prompts.ABSTAIN, "Vladimir Putin called the troops unacceptable [1]."]
 
 
 def write(tmp_path, items=ITEMS):
@@ -36,8 +36,14 @@ def test_eval_writes_metrics_answers_and_report(toy_config, tmp_path, capsys):
                                 "unanswerable": {"n": 1, "accuracy": 1.0}}
     rows = [json.loads(x) for x in (tmp_path / "out" / "answers.jsonl").read_text().splitlines()]
     assert [r["id"] for r in rows] == ["a", "b", "c"] and [r["correct"] for r in rows] == [True, True, False]
+    # c's reply held the gold "unacceptable" but names someone the article never does: the citation check took it
+    assert m["outcomes"]["answerable"] == {"right": 1, "wrong": 0, "gate": 0, "model": 0, "citations": 1,
+                                           "citations_held_answer": 1, "check": 0, "check_held_answer": 0}
+    assert m["outcomes"]["unanswerable"] == {"answered": 0, "gate": 0, "model": 1, "citations": 0, "check": 0}
     report = (tmp_path / "out" / "report.md").read_text()
     assert "![per-category accuracy and latency](report.png)" in report and "**c**" in report
+    assert "| withheld by the citation check | 1 (1 held a gold answer) | 0 |" in report
+    assert "(abstained: the citation check); the model's reply: Vladimir Putin called the troops" in report
     assert (tmp_path / "out" / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "answerable_accuracy" in capsys.readouterr().out
 

@@ -6,8 +6,8 @@ import doctest
 
 import pytest
 
-from qa import metrics
-from qa.metrics import (Scored, aggregate, contains_answer, exact_match, f1,
+from qa import metrics, prompts
+from qa.metrics import (STAGES, Scored, aggregate, contains_answer, exact_match, f1,
                         normalize_answer, percentile, score, strip_citations)
 
 
@@ -147,8 +147,25 @@ def test_aggregate_every_key() -> None:
         "total_p95_s": 8.95,
         "by_category": {"geo": {"n": 2, "accuracy": 1.0},
                         "history": {"n": 2, "accuracy": 0.0}},
+        "outcomes": {"answerable": {"right": 0, "wrong": 0, **{s: 0 for s in STAGES[1:]},
+                                    "citations_held_answer": 0, "check_held_answer": 0},
+                     "unanswerable": {"answered": 0, **{s: 0 for s in STAGES[1:]}}},  # no stages recorded
     }
     assert list(aggregate(_records()[::-1])["by_category"]) == ["geo", "history"]
+
+
+def test_outcomes_count_where_each_reply_went() -> None:
+    def rec(answerable, stage, raw, answer="", golds=("Paris",)):
+        return Scored("x", answerable, stage != "shown", answer, golds if answerable else (), (), (), (), (),
+                      None, 1.0, stage=stage, raw=raw)
+    o = aggregate([rec(True, "shown", "Paris [1].", "Paris [1]."), rec(True, "shown", "Lyon [1].", "Lyon [1]."),
+                   rec(True, "citations", "It is Paris, on Mars [2]."), rec(True, "citations", "Lyon."),
+                   rec(True, "check", "Paris."), rec(True, "model", prompts.ABSTAIN), rec(True, "gate", ""),
+                   rec(False, "shown", "Rome."), rec(False, "check", "Rome."), rec(False, "check", "Oslo."),
+                   rec(False, "citations", "Bern.")])["outcomes"]
+    assert o["answerable"] == {"right": 1, "wrong": 1, "gate": 1, "model": 1, "citations": 2,
+                               "citations_held_answer": 1, "check": 1, "check_held_answer": 1}
+    assert o["unanswerable"] == {"answered": 1, "gate": 0, "model": 0, "citations": 1, "check": 2}
 
 
 def test_aggregate_empty_and_unevidenced_citations() -> None:
