@@ -209,10 +209,10 @@ def aggregate(records: list[Scored]) -> dict:
 
 
 def outcomes(rows: list[tuple[Scored, dict]]) -> dict:
-    """Where the answers went, as counts: for answerable questions, right and wrong among those
-    shown, and per stage that withheld a reply how many, and of those how many replies held a
-    gold answer (`citations_held_answer`, `check_held_answer`: answers the checks took away); for unanswerable ones,
-    answered or withheld at which stage. Records without a stage (not from `qa eval`) are left out."""
+    """Where the answers went, as counts. Answerable questions: right and wrong among those shown,
+    how many each stage withheld, and for the two checks how many of the replies they withheld held
+    a gold answer (`citations_held_answer`, `check_held_answer`: answers the checks took away).
+    Unanswerable ones: answered, or withheld at which stage. Records without a stage are left out."""
     ans = {"right": 0, "wrong": 0}
     una = {"answered": 0}
     for stage in STAGES[1:]:

@@ -42,8 +42,8 @@ def _outcomes(o: dict | None) -> list[str]:
     rows = [("shown, right", a["right"], "—"), ("shown, wrong", a["wrong"], u["answered"])]
     for stage in ("gate", "model", "citations", "check"):
         held = a.get(stage + "_held_answer")
-        rows.append((f"withheld by {WHO[stage]}", a[stage] if held is None else f"{a[stage]} ({held} held a gold answer)",
-                     u[stage]))
+        shown = a[stage] if held is None else f"{a[stage]} ({held} held a gold answer)"
+        rows.append((f"withheld by {WHO[stage]}", shown, u[stage]))
     return (["## Where the answers went", "", "| | answerable | unanswerable |", "|---|---|---|"]
             + [f"| {name} | {x} | {y} |" for name, x, y in rows] + [""])
 
@@ -64,6 +64,8 @@ def write_report(outdir: Path, metrics: dict, results) -> None:
     for item, answer, rec in misses:
         want = "abstain" if not rec.answerable else " / ".join(rec.golds)
         got = f"(abstained: {WHO[rec.stage]})" if answer.abstained else answer.text
+        if answer.abstained and rec.stage == "check":
+            got = got[:-1] + f", P(yes) {answer.support:.2f})"
         if answer.abstained and rec.stage in ("citations", "check"):
             got += f"; the model's reply: {rec.raw.strip()}"
         lines.append(f"- **{rec.id}** {item['question']} — expected: {want}; got: {got}")
