@@ -150,6 +150,15 @@ class Pipeline:
         checked = cite.verify(raw, passages, documents.text_of, q)
         now = time.perf_counter()
         timings["generate_s"] = now - (first or now)
+        rejected = checked.abstained and not cite.is_abstention(raw)
+        focus = cite.focus(raw, passages, documents.text_of) if rejected and self.config.reread else None
+        if focus is not None:  # the reply fails the citation check, but one source sentence backs most of it
+            raw = "".join(generator.stream(prompts.answer_messages(q, [focus]), self.config.max_tokens,
+                                           prompts.NOT_FIRST))
+            # its "[1]" is the focus passage: the verifier finds the passage of the full list that supports it
+            checked = cite.verify(prompts.MARKER.sub("", raw), passages, documents.text_of, q)
+            timings["reread_s"] = time.perf_counter() - now
+            now = time.perf_counter()
         support = None
         if not checked.abstained and self.config.min_support > 0:
             support = check.support(self.checker, q, checked.citations, documents.text_of)

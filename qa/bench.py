@@ -46,7 +46,7 @@ KEYS = (  # every flat key of bench.json, in table order
     "raw_prompt_tps", "raw_gen_tps", "raw_gen_tps_at_qa_context",
     "cold_start_s", "first_token_p50_s", "first_token_p95_s", "total_p50_s", "total_p95_s",
     "prompt_tokens_mean", "prompt_evaluated_mean", "qa_gen_tps", "qa_gen_over_raw", "qa_gen_over_raw_short",
-    "check_p50_s",
+    "check_p50_s", "rereads",
     "index_build_s", "retrieve_p50_ms", "peak_rss_mb",
     "answerable_accuracy", "unanswerable_abstention",
     "peer_index_build_s", "peer_total_p50_s", "peer_answerable_accuracy", "peer_unanswerable_abstention",
@@ -135,6 +135,7 @@ def ask_all(pipe, items: list[dict]) -> tuple[dict, list]:
     gen = pipe.generator
     firsts, totals, checks, prompt_toks, evaluated, records = [], [], [], [], [], []
     gen_toks = gen_s = 0.0
+    rereads = 0
     for item in items:
         gen.last_prompt_tokens = gen.last_completion_tokens = 0  # stays 0 if the pipeline abstains early
         _, answer, scored = evaluate([item], pipe, progress=False)[0]
@@ -145,6 +146,9 @@ def ask_all(pipe, items: list[dict]) -> tuple[dict, list]:
             firsts.append(t["first_token_s"])
         if "check_s" in t:
             checks.append(t["check_s"])
+        if "reread_s" in t:  # asked again on one sentence: the generator's counts are the second prompt's
+            rereads += 1
+            continue
         if gen.last_prompt_tokens:
             prompt_toks.append(gen.last_prompt_tokens)
             evaluated.append(getattr(gen, "last_prompt_evaluated", gen.last_prompt_tokens))
@@ -160,6 +164,7 @@ def ask_all(pipe, items: list[dict]) -> tuple[dict, list]:
         "prompt_evaluated_mean": sum(evaluated) / len(evaluated) if evaluated else None,
         "qa_gen_tps": gen_toks / gen_s if gen_s else None,
         "check_p50_s": percentile(checks, 50) if checks else None,
+        "rereads": rereads,
         "answerable_accuracy": m["answerable_accuracy"] if m["n_answerable"] else None,
         "unanswerable_abstention": m["unanswerable_abstention"] if m["n_unanswerable"] else None,
     }, records

@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .chunk import sentences
+from .chunk import chunk_id, sentences
 from .prompts import ABSTAIN, MARKER
 from .retrieve import STOP, tokens
-from .types import Citation, Passage
+from .types import Chunk, Citation, Passage
 
 REACH = 3          # a quote opening with "she" is checked with the sentences back to whoever "she" is
 MIN_SUPPORT = 0.6   # share of a claim's content words found in its best quote (one source sentence)
@@ -162,6 +162,27 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
     return Verified(" ".join(kept), ordered, False)
 
 
+def focus(answer: str, passages: list[Passage], text_of) -> Passage | None:
+    """The source sentence that best supports a reply, as a passage of its own (with the
+    sentences back to whoever a "she" is), or None when no sentence holds MIN_SUPPORT of
+    any of its claims. A reply the citation check rejects, say for a name taken from the
+    wrong sentence ("Julianne Smith repeated Russia's denials"), is asked again on it."""
+    best = None
+    for a, b in sentences(answer):
+        claim = set(tokens(MARKER.sub("", answer[a:b])))
+        found = _support(claim, range(1, len(passages) + 1), passages, text_of) if claim else []
+        if found and found[0][1][0] >= MIN_SUPPORT and (best is None or found[0][1][0] > best[1][0]):
+            best = found[0]
+    if best is None:
+        return None
+    n, (_, s, e, _) = best
+    doc = passages[n - 1].chunk.doc
+    text = text_of(doc)
+    run = _sentence_run(text, s, e, REACH)
+    start, end = run[0][0], run[-1][1]
+    return Passage(Chunk(chunk_id(doc, start, end, text[start:end]), doc, start, end, text[start:end]), 0.0)
+
+
 def _support(claim, numbers, passages, text_of) -> list[tuple[int, tuple]]:
     """Best quote per passage number, best first; passages with no overlap are skipped."""
     scored = []
@@ -205,17 +226,25 @@ def context(citations: tuple[Citation, ...], text_of, reach: int = 1) -> str:
     out: list[str] = []
     for c in citations:
         doc = text_of(c.doc)
-        spans = sentences(doc, max(0, c.start - 400 * reach - 600), min(len(doc), c.end + 1000))
-        for i, (a, b) in enumerate(spans):
-            if a < c.end and c.start < b:
-                k = i
-                while k and i - k < reach and _PRONOUN.match(doc, spans[k][0]):
-                    k -= 1
-                for x, y in spans[k:i + 1]:
-                    s = " ".join(doc[x:y].split())
-                    if s not in out:
-                        out.append(s)
+        for x, y in _sentence_run(doc, c.start, c.end, reach):
+            s = " ".join(doc[x:y].split())
+            if s not in out:
+                out.append(s)
     return " ".join(out)
+
+
+def _sentence_run(doc: str, start: int, end: int, reach: int) -> list[tuple[int, int]]:
+    """The spans of the sentences holding doc[start:end], each that opens with a pronoun
+    preceded by the one before it, up to `reach` sentences back (`context`)."""
+    spans = sentences(doc, max(0, start - 400 * reach - 600), min(len(doc), end + 1000))
+    out: list[tuple[int, int]] = []
+    for i, (a, b) in enumerate(spans):
+        if a < end and start < b:
+            k = i
+            while k and i - k < reach and _PRONOUN.match(doc, spans[k][0]):
+                k -= 1
+            out += [span for span in spans[k:i + 1] if span not in out]
+    return out
 
 
 def _covered(claim, claim_text, found, passages, question, text_of) -> bool:

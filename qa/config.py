@@ -23,6 +23,8 @@ class Config:
     min_dense: float = 0.15                          # below this best cosine: abstain without the LLM (top-k sets)
     min_support: float = 0.55                        # answer check (check.py): abstain below this P(yes); 0 = off
     check_model: str = ""                            # model for the answer check; "" = the answering model
+    reread: int = 1                                  # 1: a reply the citation check rejects is asked
+                                                     # again on its best source sentence; 0 = off
     n_ctx: int = 4096                                # model context window (tokens)
     n_threads: int = 0                               # 0 = physical cores
     n_batch: int = 512                               # prompt-processing batch size

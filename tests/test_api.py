@@ -174,3 +174,38 @@ def test_warm_in_the_background_prefills_a_whole_read_set(toy_config):
         time.sleep(0.05)
     [(_, upto)] = p.generator.prefills
     assert upto == prompts.SLOT
+
+
+PESKOV_Q = "Who repeated Moscow's denials that it plans to invade Ukraine?"
+
+
+def test_a_reply_the_citation_check_rejects_is_asked_again_on_its_best_sentence(toy_config):
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, whole_chars=100_000),
+                 "Julianne Smith repeated Russia's denials that it intends to invade Ukraine [20].",
+                 "Dmitry Peskov repeated Russia's denials that it intends to invade Ukraine [1].")
+    a = p.ask(PESKOV_Q)
+    first, second = p.generator.prompts
+    # the second prompt holds one passage: the sentence that backs most of the first reply
+    assert second == prompts.answer_messages(PESKOV_Q, [cite.focus(a.raw, list(a.passages), p.text_of)])
+    assert second[1]["content"] == ("Passages:\n[1] Kremlin spokesman Dmitry Peskov, spokesman at the talks, "
+                                    "repeated Russia's denials on Wednesday that it intends to invade Ukraine."
+                                    f"\n\nQuestion: {PESKOV_Q}")
+    # its "[1]" means that passage: the verifier cites the passage of the full list that holds it
+    assert not a.abstained and a.raw.startswith("Dmitry Peskov") and "reread_s" in a.timings
+    [c] = a.citations
+    assert "Dmitry Peskov" in p.text_of(c.doc)[c.start:c.end] and "Peskov" in a.passages[c.n - 1].chunk.text
+
+
+def test_no_second_reading_for_the_model_s_own_abstention_or_when_turned_off(toy_config):
+    from dataclasses import replace
+
+    wrong = "Julianne Smith repeated Russia's denials that it intends to invade Ukraine [20]."
+    off = pipeline(replace(toy_config, whole_chars=100_000, reread=0), wrong, "never used")
+    assert off.ask(PESKOV_Q).abstained and len(off.generator.prompts) == 1
+    own = pipeline(replace(toy_config, whole_chars=100_000), prompts.ABSTAIN, "never used")
+    assert own.ask(PESKOV_Q).abstained and len(own.generator.prompts) == 1
+    # nothing in the source backs the reply: nothing to read again
+    made_up = pipeline(replace(toy_config, whole_chars=100_000), "Bananas grow on trees in Peru [1].", "never used")
+    assert made_up.ask(PESKOV_Q).abstained and len(made_up.generator.prompts) == 1
