@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .metrics import score
+from .metrics import STAGES, score
 
 
 def write_chart(path: Path, metrics: dict, totals: list[float]) -> None:
@@ -30,8 +30,9 @@ def write_chart(path: Path, metrics: dict, totals: list[float]) -> None:
     plt.close(fig)
 
 
+# Who withheld an answer, by stage (metrics.STAGES; every abstained record from `qa eval` has one of these).
 WHO = {"gate": "the retrieval gate (no model pass)", "model": "the model", "citations": "the citation check",
-       "check": "the answer check", "shown": "", "": "?"}
+       "check": "the answer check"}
 
 
 def _outcomes(o: dict | None) -> list[str]:
@@ -40,7 +41,7 @@ def _outcomes(o: dict | None) -> list[str]:
         return []
     a, u = o["answerable"], o["unanswerable"]
     rows = [("shown, right", a["right"], "—"), ("shown, wrong", a["wrong"], u["answered"])]
-    for stage in ("gate", "model", "citations", "check"):
+    for stage in STAGES[1:]:  # every stage that withholds
         held = a.get(stage + "_held_answer")
         shown = a[stage] if held is None else f"{a[stage]} ({held} held a gold answer)"
         rows.append((f"withheld by {WHO[stage]}", shown, u[stage]))
