@@ -18,7 +18,7 @@ from . import check, cite, documents, index as index_mod, models, prompts
 from .config import Config
 from .errors import BadQuestion
 from .retrieve import Retriever
-from .types import Answer, Chunk, Passage
+from .types import Answer, Chunk, Passage, Stage
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
 
@@ -124,8 +124,9 @@ class Pipeline:
             return f"{last[-1][0]} {question}"
         return reply
 
-    def stream(self, question: str, history=()) -> Iterator[str | Answer]:
-        """Yield reply pieces as the model writes them, then the verified Answer (last item)."""
+    def stream(self, question: str, history=()) -> Iterator[str | Stage | Answer]:
+        """Yield reply pieces as the model writes them, a Stage before each step that follows
+        (a second reading, the answer check), and last the verified Answer."""
         t0 = time.perf_counter()
         asked = self.check(question)
         generator = self.generator  # a missing model is reported now, not after retrieval
@@ -153,14 +154,20 @@ class Pipeline:
         rejected = checked.abstained and not cite.is_abstention(raw)
         focus = cite.focus(raw, passages, documents.text_of) if rejected and self.config.reread else None
         if focus is not None:  # the reply fails the citation check, but one source sentence backs most of it
-            raw = "".join(generator.stream(prompts.answer_messages(q, [focus]), self.config.max_tokens,
-                                           prompts.NOT_FIRST))
+            yield Stage("reread")
+            pieces = []
+            for piece in generator.stream(prompts.answer_messages(q, [focus]), self.config.max_tokens,
+                                          prompts.NOT_FIRST):
+                pieces.append(piece)
+                yield piece
+            raw = "".join(pieces)
             # its "[1]" is the focus passage: the verifier finds the passage of the full list that supports it
             checked = cite.verify(prompts.MARKER.sub("", raw), passages, documents.text_of, q)
             timings["reread_s"] = time.perf_counter() - now
             now = time.perf_counter()
         support = None
         if not checked.abstained and self.config.min_support > 0:
+            yield Stage("check")
             support = check.support(self.checker, q, checked.citations, documents.text_of)
             timings["check_s"] = time.perf_counter() - now
             if support < self.config.min_support:

@@ -30,7 +30,7 @@ from typing import Iterator
 
 from . import documents
 from .errors import DocumentError, QAError
-from .types import Answer
+from .types import Answer, Stage
 
 EXAMPLES = ("Who led the American delegation?", "What did Wendy Sherman say about the troops?",
             "Who is the President of Ukraine?")
@@ -82,10 +82,20 @@ def timing(t: dict) -> str:
     return " · ".join(parts)
 
 
-def draft_html(raw: str) -> str:
-    """The bubble while the reply streams (before verification)."""
-    text = esc(raw).replace("\n", "<br>") if raw else '<span class="qa-wait">Searching the documents…</span>'
-    return f'<div class="qa-answer qa-draft">{text}<span class="qa-caret"></span></div>'
+# What the bubble says while the pipeline is at a Stage (api.Pipeline.stream).
+WAIT = {"": "Searching the documents…", "reread": "The first reply did not match the source; reading the passage again…",
+        "check": "Checking the answer against the source…"}
+
+
+def draft_html(raw: str, stage: str = "") -> str:
+    """The bubble while the reply streams (before verification): the reply so far, and what is
+    being done with it. A reply that failed the citation check is not left on screen while the
+    question is asked again."""
+    text = esc(raw).replace("\n", "<br>")
+    wait = f'<span class="qa-wait">{WAIT[stage]}</span>' if stage or not raw else ""
+    if stage == "check":
+        return f'<div class="qa-answer qa-draft">{text}<br>{wait}</div>'
+    return f'<div class="qa-answer qa-draft">{wait}{"<br>" if wait and raw else ""}{text}<span class="qa-caret"></span></div>'
 
 
 def error_html(message: str) -> str:
@@ -153,12 +163,16 @@ def respond(pipeline, question: str, chat: list, turns: list) -> Iterator[tuple]
 
     sources = sources_html(pipeline.text_of, turns)
     yield bubble(draft_html("")), turns, sources, ""
-    raw = ""
+    raw, stage = "", ""
     try:
         for item in pipeline.stream(asked, [(q, a.text) for q, a in turns]):
             if isinstance(item, str):
                 raw += item
-                yield bubble(draft_html(raw)), turns, sources, ""
+                yield bubble(draft_html(raw, stage)), turns, sources, ""
+            elif isinstance(item, Stage):
+                stage = item.name
+                raw = "" if stage == "reread" else raw  # the rejected reply goes; the new one streams in
+                yield bubble(draft_html(raw, stage)), turns, sources, ""
             else:
                 turns.append((asked, item))
                 yield bubble(answer_html(item, len(turns), asked)), turns, sources_html(pipeline.text_of, turns), ""
@@ -170,11 +184,11 @@ def upload(pipeline, paths, progress=None) -> str:
     """Copy uploaded files to <index_dir>/uploads/ and index them; returns a one-line notice."""
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths or [])
     if not paths:
-        raise DocumentError("choose a .txt, .md or .html file to add")
+        raise DocumentError(f"choose a {documents.KINDS} file to add")
     for p in paths:
         if Path(p).suffix.lower() not in documents.SUFFIXES:
             raise DocumentError(f"{Path(p).name}: unsupported file type {Path(p).suffix or '(none)'}; "
-                                "upload .txt, .md or .html")
+                                f"upload {documents.KINDS}")
     folder = Path(pipeline.config.index_dir) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     saved = []
@@ -249,8 +263,8 @@ def create_app(pipeline=None):
                 sources = gr.HTML(sources_html(None, []), elem_id="qa-sources", elem_classes="qa-html")
                 with gr.Accordion("Documents", open=False, elem_id="qa-documents"):
                     docs = gr.HTML("")
-                    files = gr.File(label="Add a document (.txt, .md, .html)", file_count="multiple",
-                                    file_types=[".txt", ".md", ".html"], type="filepath", height=120,
+                    files = gr.File(label=f"Add a document ({documents.KINDS})", file_count="multiple",
+                                    file_types=sorted(documents.SUFFIXES), type="filepath", height=120,
                                     elem_id="qa-upload")
                     notice = gr.Markdown("", elem_id="qa-notice")
 

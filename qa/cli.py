@@ -11,6 +11,7 @@ import sys
 
 from .config import Config
 from .errors import QAError
+from .types import Answer
 
 
 def cmd_index(args, config: Config) -> int:
@@ -37,7 +38,7 @@ def cmd_ask(args, config: Config) -> int:
         print(json.dumps(pipe.ask(args.question).to_json(), ensure_ascii=False))
         return 0
     for item in pipe.stream(args.question):
-        if not isinstance(item, str):
+        if isinstance(item, Answer):
             print_answer(item)
     return 0
 
@@ -68,7 +69,7 @@ def cmd_chat(args, config: Config) -> int:
             continue
         try:
             for item in pipe.stream(question, history):
-                if not isinstance(item, str):
+                if isinstance(item, Answer):
                     print_answer(item)
                     history.append((question, item.text))
         except QAError as e:

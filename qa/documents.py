@@ -17,7 +17,8 @@ from pathlib import Path
 from .config import ROOT
 from .errors import DocumentError
 
-SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
+KINDS = ".txt, .md, .html or .pdf"  # what an error about a file type suggests
 
 
 def doc_name(path: str | Path) -> str:
@@ -54,7 +55,7 @@ def expand(paths) -> list[str]:
                          and not any(part.startswith(".") for part in f.relative_to(p).parts))
         elif p.is_file():
             if p.suffix.lower() not in SUFFIXES:
-                raise DocumentError(f"{raw}: unsupported file type {p.suffix or '(none)'}; use .txt, .md or .html")
+                raise DocumentError(f"{raw}: unsupported file type {p.suffix or '(none)'}; use {KINDS}")
             found.add(doc_name(p))
         else:
             raise DocumentError(f"{raw}: no such file or folder")
@@ -75,11 +76,17 @@ def sha256(doc: str) -> str:
 @lru_cache(maxsize=64)
 def _text(doc: str, digest: str) -> str:
     raw = read_bytes(doc)
+    suffix = Path(doc).suffix.lower()
+    if suffix == ".pdf":
+        text = pdf_to_text(raw, doc)
+        if not text.strip():
+            raise DocumentError(f"{doc}: the PDF has no text layer (a scan?); run OCR on it first")
+        return text
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise DocumentError(f"{doc}: not UTF-8 text (bad byte at offset {e.start}); convert it to UTF-8 first") from None
-    if Path(doc).suffix.lower() in {".html", ".htm"}:
+    if suffix in {".html", ".htm"}:
         text = html_to_text(text)
     if not text.strip():
         raise DocumentError(f"{doc}: the document is empty")
@@ -126,3 +133,46 @@ def html_to_text(markup: str) -> str:
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     text = re.sub(r" ?\n ?", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def pdf_to_text(raw: bytes, doc: str = "PDF") -> str:
+    """The text layer of a PDF, pages separated by blank lines, with its hard-wrapped lines
+    joined back into paragraphs (a line break is a sentence end to the chunker).
+
+    A line is joined to the next unless it is much shorter than the page's usual line (the
+    end of a paragraph, a heading); a word hyphenated across the break is joined whole."""
+    import io
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # warnings about odd but readable files
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(f"{doc}: the PDF is encrypted; save a copy without a password")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentError:
+        raise
+    except Exception as e:  # pypdf raises many kinds on a damaged file
+        kind = "damaged" if isinstance(e, PdfReadError) else "unreadable"
+        raise DocumentError(f"{doc}: the PDF is {kind} ({e})") from None
+    return "\n\n".join(p for p in map(_unwrap, pages) if p) + "\n"
+
+
+def _unwrap(page: str) -> str:
+    lines = [" ".join(line.split()) for line in page.splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return ""
+    usual = sorted(map(len, lines))[len(lines) // 2]
+    out = lines[0]
+    for prev, line in zip(lines, lines[1:]):
+        if len(prev) < 0.7 * usual:   # a short line ends a paragraph
+            out += "\n\n" + line
+        elif re.search(r"[a-z]-$", prev) and line[:1].islower():  # "nego-" + "tiations"
+            out = out[:-1] + line
+        else:
+            out += " " + line
+    return out

@@ -1,7 +1,8 @@
 """The small frozen value objects that flow through the pipeline.
 
 Chunk -> Passage (a retrieved chunk with its score) -> Answer (text, verified
-Citations, the passages it was built from, per-stage timings).
+Citations, the passages it was built from, per-stage timings). While a reply
+streams, a Stage says what the pipeline does next.
 Offsets are character offsets into the *loaded* text of the document
 (`qa.documents.text_of(doc)`), so every quote can be checked with
 `text_of(doc)[start:end] == quote`.
@@ -64,3 +65,12 @@ class Answer:
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
 
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A step of `Pipeline.stream` between the reply pieces, for a reader to show:
+    "check" -- the reply is being checked against the source; "reread" -- it failed the
+    citation check and the question is asked again on the sentences that back it (the
+    pieces that follow are the new reply's)."""
+    name: str

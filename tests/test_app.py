@@ -127,11 +127,14 @@ def test_upload_copies_indexes_and_answers_from_a_new_file(toy_config, tmp_path)
 
 def test_upload_refuses_other_types_and_unreadable_files(toy_config, tmp_path):
     p = pipeline(toy_config)
-    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "report.docx").write_bytes(b"PK")
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4")  # a header and nothing else
     (tmp_path / "blank.md").write_text("  \n")
     with pytest.raises(DocumentError) as e:
+        app.upload(p, [str(tmp_path / "report.docx")])
+    assert str(e.value) == "report.docx: unsupported file type .docx; upload .txt, .md, .html or .pdf"
+    with pytest.raises(DocumentError, match=r"report\.pdf: the PDF is (damaged|unreadable) \("):
         app.upload(p, [str(tmp_path / "report.pdf")])
-    assert str(e.value) == "report.pdf: unsupported file type .pdf; upload .txt, .md or .html"
     with pytest.raises(DocumentError, match=r"blank\.md: the document is empty$"):
         app.upload(p, [str(tmp_path / "blank.md")])
     assert list((tmp_path / "index" / "uploads").iterdir()) == []
@@ -166,3 +169,28 @@ def test_a_failure_while_answering_becomes_an_error_bubble(toy_config):
     assert chat[-1]["content"] == (
         '<div class="qa-answer qa-error">⚠ cannot load model /nowhere.gguf: file not found</div>')
     assert turns == []
+
+
+def test_a_reply_the_citation_check_rejects_leaves_the_screen_while_the_question_is_asked_again(toy_config):
+    from dataclasses import replace
+
+    wrong = "Julianne Smith repeated Russia's denials that it intends to invade Ukraine [20]."
+    right = "Dmitry Peskov repeated Russia's denials that it intends to invade Ukraine [1]."
+    p = pipeline(replace(toy_config, whole_chars=100_000), wrong, right)
+    shown = bubbles(list(app.respond(p, "Who repeated Moscow's denials that it plans to invade Ukraine?", [], [])))
+    at = shown.index(app.draft_html("", "reread"))
+    assert app.WAIT["reread"] in shown[at] and "Julianne" not in shown[at]
+    assert shown[at - 1] == app.draft_html(wrong)  # the first reply streamed until it was checked
+    # the second reply streams in under the notice, and no bubble after the notice shows the first
+    assert shown[at + 1] == app.draft_html("Dmitry", "reread")
+    assert not any("Julianne" in s for s in shown[at:])
+    assert "Dmitry Peskov repeated" in shown[-1] and "qa-draft" not in shown[-1]
+
+
+def test_the_bubble_says_the_answer_is_being_checked(toy_config):
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, min_support=0.5), SHERMAN)  # the scripted model says yes
+    shown = bubbles(list(app.respond(p, "Who led the American delegation?", [], [])))
+    assert shown[-2] == app.draft_html(SHERMAN, "check") and app.WAIT["check"] in shown[-2]
+    assert "qa-draft" not in shown[-1]
