@@ -190,8 +190,9 @@ def index_build_s(config: Config, embedder) -> float:
         return time.perf_counter() - t0
 
 
-def cold_start(config: Config, question: str) -> tuple[float, float]:
-    """(seconds to the printed answer, child's peak RSS in MB) of a fresh `python -m qa ask --json`."""
+def cold_start(config: Config, question: str) -> tuple[float, float, dict]:
+    """(seconds to the printed answer, child's peak RSS in MB, the answer's own timings) of a fresh
+    `python -m qa ask --json`; the seconds before the answer's timings start are imports and loading."""
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "qa", "ask", question, "--json"], cwd=ROOT,
@@ -204,7 +205,8 @@ def cold_start(config: Config, question: str) -> tuple[float, float]:
             err.seek(0)
             tail = err.read().decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
             raise QAError(f"cold start failed (exit {proc.returncode}): {tail[0]}")
-    return seconds, rss_mb(resource.RUSAGE_CHILDREN)  # the largest child so far: run before scale
+    timings = json.loads(line).get("timings", {})
+    return seconds, rss_mb(resource.RUSAGE_CHILDREN), timings  # the largest child so far: run before scale
 
 
 # -- scale: a synthetic corpus, search only ----------------------------------------
@@ -386,7 +388,7 @@ def run(config: Config, peer: bool = False, questions: str | None = None, out: s
     r["index_build_s"] = index_build_s(config, pipe.embedder)
     log("cold start")
     cold_q = COLD_QUESTION if Path(qfile).resolve() == DEFAULT_QUESTIONS else items[0]["question"]
-    r["cold_start_s"], child_rss = cold_start(config, cold_q)
+    r["cold_start_s"], child_rss, r["cold_start_timings"] = cold_start(config, cold_q)
     r["peak_rss_mb"] = max(rss_mb(), child_rss)  # before the peer loads a second model here
 
     if peer:

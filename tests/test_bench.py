@@ -140,7 +140,7 @@ def test_ask_all_counts_tokens_and_accuracy(toy_config):
 
 
 def test_run_writes_well_formed_bench_json_with_fakes(toy_config, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(bench, "cold_start", lambda config, question: (1.5, 100.0))
+    monkeypatch.setattr(bench, "cold_start", lambda config, question: (1.5, 100.0, {"total_s": 1.0}))
     pipe = Pipeline(toy_config, embedder=ToyEmbedder(),
                     generator=CountingGenerator(["Warm-up [1].", SHERMAN, prompts.ABSTAIN]))
     r = bench.run(toy_config, questions=str(write(tmp_path)), out=str(tmp_path / "out"), quick=True, pipeline=pipe)
