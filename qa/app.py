@@ -75,10 +75,14 @@ def timing(t: dict) -> str:
 
     >>> timing({"retrieve_s": 0.02, "first_token_s": 0.93, "total_s": 2.14})
     '2.1 s · first token 0.9 s'
+    >>> timing({"first_token_s": 0.8, "reread_s": 3.1, "total_s": 7.2})
+    '7.2 s · first token 0.8 s · read twice (3.1 s)'
     """
     parts = [f"{t['total_s']:.1f} s"] if "total_s" in t else []
     if "first_token_s" in t:
         parts.append(f"first token {t['first_token_s']:.1f} s")
+    if "reread_s" in t:  # the first reply failed the citation check: the question was asked again
+        parts.append(f"read twice ({t['reread_s']:.1f} s)")
     return " · ".join(parts)
 
 

@@ -185,6 +185,7 @@ def test_a_reply_the_citation_check_rejects_leaves_the_screen_while_the_question
     assert shown[at + 1] == app.draft_html("Dmitry", "reread")
     assert not any("Julianne" in s for s in shown[at:])
     assert "Dmitry Peskov repeated" in shown[-1] and "qa-draft" not in shown[-1]
+    assert "read twice (" in shown[-1]
 
 
 def test_the_bubble_says_the_answer_is_being_checked(toy_config):
