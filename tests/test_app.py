@@ -125,6 +125,19 @@ def test_upload_copies_indexes_and_answers_from_a_new_file(toy_config, tmp_path)
     assert "<script>" not in sources and "<script>" not in chat[-1]["content"]
 
 
+def test_an_uploaded_pdf_is_answered_from_with_its_quote_marked_in_its_text(toy_config, tmp_path):
+    from pdf_util import pdf_bytes
+
+    (tmp_path / "memo.pdf").write_bytes(pdf_bytes([["Project memo", "The secret code word of the project is",
+                                                    "Marmalade, and nobody may share it outside the team."]]))
+    p = pipeline(toy_config, "The secret code word of the project is Marmalade [1].")
+    assert app.upload(p, [str(tmp_path / "memo.pdf")]) == "Added memo.pdf."
+    *_, (chat, turns, sources, _) = app.respond(p, "What is the secret code word?", [], [])
+    [c] = turns[0][1].citations
+    assert c.doc.endswith("uploads/memo.pdf") and c.quote == p.text_of(c.doc)[c.start:c.end]
+    assert "<mark>The secret code word of the project is Marmalade</mark>, and nobody may share it" in sources
+
+
 def test_upload_refuses_other_types_and_unreadable_files(toy_config, tmp_path):
     p = pipeline(toy_config)
     (tmp_path / "report.docx").write_bytes(b"PK")
