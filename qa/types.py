@@ -66,7 +66,6 @@ class Answer:
         }
 
 
-
 @dataclass(frozen=True)
 class Stage:
     """A step of `Pipeline.stream` between the reply pieces, for a reader to show:
