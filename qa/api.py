@@ -165,6 +165,17 @@ class Pipeline:
             checked = cite.verify(prompts.MARKER.sub("", raw), passages, documents.text_of, q)
             timings["reread_s"] = time.perf_counter() - now
             now = time.perf_counter()
+        if not checked.abstained and self.config.confirm and not self.whole:
+            # read again on the quoted sentences alone: a reply built on passages that do not answer
+            # the question often falls apart there ("The documents don't say.", or a claim they lack)
+            yield Stage("confirm")
+            ground = cite.quoted(checked.citations, documents.text_of)
+            again = "".join(generator.stream(prompts.answer_messages(q, ground), self.config.max_tokens,
+                                             prompts.NOT_FIRST))
+            if cite.verify(prompts.MARKER.sub("", again), ground, documents.text_of, q).abstained:
+                checked = cite.Verified(prompts.ABSTAIN, (), True)
+            timings["confirm_s"] = time.perf_counter() - now
+            now = time.perf_counter()
         support = None
         if not checked.abstained and self.config.min_support > 0:
             yield Stage("check")

@@ -88,7 +88,7 @@ def timing(t: dict) -> str:
 
 # What the bubble says while the pipeline is at a Stage (api.Pipeline.stream).
 WAIT = {"": "Searching the documents…", "reread": "The first reply did not match the source; reading the passage again…",
-        "check": "Checking the answer against the source…"}
+        "confirm": "Reading the quoted sentences again…", "check": "Checking the answer against the source…"}
 
 
 def draft_html(raw: str, stage: str = "") -> str:
@@ -97,7 +97,7 @@ def draft_html(raw: str, stage: str = "") -> str:
     question is asked again."""
     text = esc(raw).replace("\n", "<br>")
     wait = f'<span class="qa-wait">{WAIT[stage]}</span>' if stage or not raw else ""
-    if stage == "check":
+    if stage in ("confirm", "check"):  # the reply is written: no caret
         return f'<div class="qa-answer qa-draft">{text}<br>{wait}</div>'
     return f'<div class="qa-answer qa-draft">{wait}{"<br>" if wait and raw else ""}{text}<span class="qa-caret"></span></div>'
 

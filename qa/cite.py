@@ -176,11 +176,25 @@ def focus(answer: str, passages: list[Passage], text_of) -> Passage | None:
     if best is None:
         return None
     n, (_, s, e, _) = best
-    doc = passages[n - 1].chunk.doc
+    return _run_passage(passages[n - 1].chunk.doc, s, e, text_of)
+
+
+def quoted(citations: tuple[Citation, ...], text_of) -> list[Passage]:
+    """The source sentences that hold the quotes (with the sentences back to whoever a "she"
+    is), one passage per quote, in document order, each once: what an answer rests on."""
+    runs = {}
+    for c in citations:
+        p = _run_passage(c.doc, c.start, c.end, text_of)
+        runs.setdefault((p.chunk.doc, p.chunk.start), p)
+    return [runs[k] for k in sorted(runs)]
+
+
+def _run_passage(doc: str, start: int, end: int, text_of) -> Passage:
+    """The sentences holding doc[start:end] with the sentences back to whoever a "she" is, as a passage."""
     text = text_of(doc)
-    run = _sentence_run(text, s, e, REACH)
-    start, end = run[0][0], run[-1][1]
-    return Passage(Chunk(chunk_id(doc, start, end, text[start:end]), doc, start, end, text[start:end]), 0.0)
+    run = _sentence_run(text, start, end, REACH)
+    a, b = run[0][0], run[-1][1]
+    return Passage(Chunk(chunk_id(doc, a, b, text[a:b]), doc, a, b, text[a:b]), 0.0)
 
 
 def _support(claim, numbers, passages, text_of) -> list[tuple[int, tuple]]:

@@ -25,6 +25,9 @@ class Config:
     check_model: str = ""                            # model for the answer check; "" = the answering model
     reread: int = 1                                  # 1: a reply the citation check rejects is asked
                                                      # again on its best source sentence; 0 = off
+    confirm: int = 1                                 # 1: a set not read whole asks an answer's question again on
+                                                     # its quoted sentences alone; a reply that then abstains
+                                                     # or fails the citation check withholds it; 0 = off
     n_ctx: int = 4096                                # model context window (tokens)
     n_threads: int = 0                               # 0 = physical cores
     n_batch: int = 512                               # prompt-processing batch size

@@ -58,7 +58,7 @@ def fake_pipeline(root: Path, delay: float = 0.0) -> Pipeline:
     docs.mkdir(parents=True, exist_ok=True)
     shutil.copy(ARTICLE, docs / ARTICLE.name)
     # top-k retrieval, so the canned replies' [1] is the passage they quote
-    config = Config(docs=(str(docs),), index_dir=str(root / "index"), min_support=0.0, whole_chars=0)
+    config = Config(docs=(str(docs),), index_dir=str(root / "index"), min_support=0.0, whole_chars=0, confirm=0)
     return Pipeline(config, embedder=ToyEmbedder(), generator=KeyedGenerator(delay=delay))
 
 

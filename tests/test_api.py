@@ -209,3 +209,36 @@ def test_no_second_reading_for_the_model_s_own_abstention_or_when_turned_off(toy
     # nothing in the source backs the reply: nothing to read again
     made_up = pipeline(replace(toy_config, whole_chars=100_000), "Bananas grow on trees in Peru [1].", "never used")
     assert made_up.ask(PESKOV_Q).abstained and len(made_up.generator.prompts) == 1
+
+
+def test_an_answer_from_retrieved_passages_is_withheld_when_its_quoted_sentences_alone_do_not_answer(toy_config):
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, confirm=1), SHERMAN, prompts.ABSTAIN)
+    a = p.ask("Who led the American delegation?")
+    first, second = p.generator.prompts
+    # the second reading holds only the sentence the answer quotes
+    assert second[1]["content"] == (
+        "Passages:\n[1] Wendy Sherman, the US deputy secretary of state who led the American delegation, said "
+        "Russia brought nothing new to Wednesday's talks and had not been clear about whether it took diplomacy "
+        "seriously.\n\nQuestion: Who led the American delegation?")
+    assert a.abstained and a.text == prompts.ABSTAIN and a.raw == SHERMAN and "confirm_s" in a.timings
+
+
+def test_an_answer_its_quoted_sentences_confirm_is_kept(toy_config):
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, confirm=1), SHERMAN, "Wendy Sherman led the American delegation [1].")
+    a = p.ask("Who led the American delegation?")
+    assert not a.abstained and a.text == SHERMAN and len(p.generator.prompts) == 2
+    [c] = a.citations
+    assert c.quote == "Wendy Sherman, the US deputy secretary of state who led the American delegation"
+
+
+def test_no_confirming_reading_when_it_is_off_or_the_set_is_read_whole(toy_config):
+    from dataclasses import replace
+
+    for config in (replace(toy_config, confirm=0), replace(toy_config, confirm=1, whole_chars=100_000)):
+        p = pipeline(config, SHERMAN, prompts.ABSTAIN)
+        a = p.ask("Who led the American delegation?")
+        assert not a.abstained and len(p.generator.prompts) == 1 and "confirm_s" not in a.timings

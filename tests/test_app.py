@@ -208,3 +208,12 @@ def test_the_bubble_says_the_answer_is_being_checked(toy_config):
     shown = bubbles(list(app.respond(p, "Who led the American delegation?", [], [])))
     assert shown[-2] == app.draft_html(SHERMAN, "check") and app.WAIT["check"] in shown[-2]
     assert "qa-draft" not in shown[-1]
+
+
+def test_the_bubble_says_the_quoted_sentences_are_read_again(toy_config):
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, confirm=1), SHERMAN, SHERMAN)
+    shown = bubbles(list(app.respond(p, "Who led the American delegation?", [], [])))
+    assert shown[-2] == app.draft_html(SHERMAN, "confirm") and app.WAIT["confirm"] in shown[-2]
+    assert "Wendy Sherman" in shown[-1] and "qa-draft" not in shown[-1]

@@ -93,7 +93,7 @@ def test_a_pdf_that_cannot_be_read_is_a_clear_error(tmp_path):
 def test_an_answer_from_a_pdf_quotes_its_text_at_the_cited_offsets(tmp_path):
     p = tmp_path / "talks.pdf"
     p.write_bytes(pdf_bytes([PDF_LINES]))
-    config = Config(docs=(str(p),), index_dir=str(tmp_path / "index"), min_support=0.0, whole_chars=0)
+    config = Config(docs=(str(p),), index_dir=str(tmp_path / "index"), min_support=0.0, whole_chars=0, confirm=0)
     reply = "Wendy Sherman, the US deputy secretary of state, led the American delegation [1]."
     answer = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).ask(
         "Who led the American delegation?")
