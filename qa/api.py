@@ -126,7 +126,7 @@ class Pipeline:
 
     def stream(self, question: str, history=()) -> Iterator[str | Stage | Answer]:
         """Yield reply pieces as the model writes them, a Stage before each step that follows
-        (a second reading, the answer check), and last the verified Answer."""
+        (a second reading, the answer check, the confirming reading), and last the verified Answer."""
         t0 = time.perf_counter()
         asked = self.check(question)
         generator = self.generator  # a missing model is reported now, not after retrieval
@@ -165,6 +165,14 @@ class Pipeline:
             checked = cite.verify(prompts.MARKER.sub("", raw), passages, documents.text_of, q)
             timings["reread_s"] = time.perf_counter() - now
             now = time.perf_counter()
+        support = None
+        if not checked.abstained and self.config.min_support > 0:
+            yield Stage("check")
+            support = check.support(self.checker, q, checked.citations, documents.text_of)
+            timings["check_s"] = time.perf_counter() - now
+            now = time.perf_counter()
+            if support < self.config.min_support:
+                checked = cite.Verified(prompts.ABSTAIN, (), True)
         if not checked.abstained and self.config.confirm and not self.whole:
             # read again on the quoted sentences alone: a reply built on passages that do not answer
             # the question often falls apart there ("The documents don't say.", or a claim they lack)
@@ -176,13 +184,6 @@ class Pipeline:
                 checked = cite.Verified(prompts.ABSTAIN, (), True)
             timings["confirm_s"] = time.perf_counter() - now
             now = time.perf_counter()
-        support = None
-        if not checked.abstained and self.config.min_support > 0:
-            yield Stage("check")
-            support = check.support(self.checker, q, checked.citations, documents.text_of)
-            timings["check_s"] = time.perf_counter() - now
-            if support < self.config.min_support:
-                checked = cite.Verified(prompts.ABSTAIN, (), True)
         timings["total_s"] = time.perf_counter() - t0
         yield Answer(checked.text, checked.citations, checked.abstained, tuple(passages), timings, q, support, raw)
 

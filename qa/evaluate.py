@@ -70,13 +70,16 @@ def evaluate(items: list[dict], pipeline, progress=True) -> list[tuple[dict, obj
 
 def stage(answer) -> str:
     """Where a reply went (metrics.STAGES): shown; or abstained by the retrieval gate (the model
-    never ran), by the model's own reply, by the citation check, or by the answer check."""
+    never ran), by the model's own reply, by the citation check, by the answer check, or by the
+    confirming reading on the quoted sentences (a set not read whole)."""
     if not answer.abstained:
         return "shown"
     if "generate_s" not in answer.timings:
         return "gate"
     if cite.is_abstention(answer.raw or ""):
         return "model"
+    if "confirm_s" in answer.timings:  # it runs last, on what both checks let through
+        return "confirm"
     return "citations" if answer.support is None else "check"
 
 

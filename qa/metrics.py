@@ -145,7 +145,7 @@ class Scored:
 
 # Where a reply ends up: shown, or abstained by the retrieval gate (no model pass), by the model
 # itself, by the citation check (cite.verify) or by the answer check (check.support).
-STAGES = ("shown", "gate", "model", "citations", "check")
+STAGES = ("shown", "gate", "model", "citations", "check", "confirm")
 
 
 def _supported(quote: str, r: Scored) -> bool:
@@ -210,14 +210,15 @@ def aggregate(records: list[Scored]) -> dict:
 
 def outcomes(rows: list[tuple[Scored, dict]]) -> dict:
     """Where the answers went, as counts. Answerable questions: right and wrong among those shown,
-    how many each stage withheld, and for the two checks how many of the replies they withheld held
-    a gold answer (`citations_held_answer`, `check_held_answer`: answers the checks took away).
+    how many each stage withheld, and for the checks how many of the replies they withheld held a
+    gold answer (`citations_held_answer`, `check_held_answer`, `confirm_held_answer`: answers the
+    checks took away).
     Unanswerable ones: answered, or withheld at which stage. Records without a stage are left out."""
     ans = {"right": 0, "wrong": 0}
     una = {"answered": 0}
     for stage in STAGES[1:]:
         ans[stage] = una[stage] = 0
-        if stage in ("citations", "check"):
+        if stage in ("citations", "check", "confirm"):
             ans[stage + "_held_answer"] = 0
     for r, s in rows:
         if r.stage not in STAGES:

@@ -242,3 +242,13 @@ def test_no_confirming_reading_when_it_is_off_or_the_set_is_read_whole(toy_confi
         p = pipeline(config, SHERMAN, prompts.ABSTAIN)
         a = p.ask("Who led the American delegation?")
         assert not a.abstained and len(p.generator.prompts) == 1 and "confirm_s" not in a.timings
+
+
+def test_the_confirming_reading_runs_last_only_on_what_both_checks_let_through(toy_config):
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, confirm=1, min_support=0.5), SHERMAN, "never used")
+    p.generator.support = [0.1]  # the answer check says no
+    a = p.ask("Who led the American delegation?")
+    assert a.abstained and len(p.generator.prompts) == 1 and len(p.generator.checks) == 1
+    assert "check_s" in a.timings and "confirm_s" not in a.timings

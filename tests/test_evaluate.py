@@ -5,7 +5,7 @@ import pytest
 from qa import prompts
 from qa.api import Pipeline
 from qa.errors import QAError
-from qa.evaluate import TIMING_KEYS, load_testset, run
+from qa.evaluate import TIMING_KEYS, load_testset, run, stage
 
 from conftest import ScriptedGenerator, ToyEmbedder
 
@@ -38,8 +38,10 @@ def test_eval_writes_metrics_answers_and_report(toy_config, tmp_path, capsys):
     assert [r["id"] for r in rows] == ["a", "b", "c"] and [r["correct"] for r in rows] == [True, True, False]
     # c's reply held the gold "unacceptable" but names someone the article never does: the citation check took it
     assert m["outcomes"]["answerable"] == {"right": 1, "wrong": 0, "gate": 0, "model": 0, "citations": 1,
-                                           "citations_held_answer": 1, "check": 0, "check_held_answer": 0}
-    assert m["outcomes"]["unanswerable"] == {"answered": 0, "gate": 0, "model": 1, "citations": 0, "check": 0}
+                                           "citations_held_answer": 1, "confirm": 0, "confirm_held_answer": 0,
+                                           "check": 0, "check_held_answer": 0}
+    assert m["outcomes"]["unanswerable"] == {"answered": 0, "gate": 0, "model": 1, "citations": 0, "confirm": 0,
+                                             "check": 0}
     report = (tmp_path / "out" / "report.md").read_text()
     assert "![per-category accuracy and latency](report.png)" in report and "**c**" in report
     assert "| withheld by the citation check | 1 (1 held a gold answer) | 0 |" in report
@@ -63,3 +65,12 @@ def test_bad_test_set_line_is_named(tmp_path):
     with pytest.raises(QAError, match=r"bad.jsonl:2: needs question"):
         load_testset(str(p))
     assert len(load_testset(str(p), limit=1)) == 1
+
+
+def test_an_answer_the_confirming_reading_withheld_is_counted_as_such(toy_config):
+    from dataclasses import replace
+
+    p = Pipeline(replace(toy_config, confirm=1), embedder=ToyEmbedder(),
+                 generator=ScriptedGenerator([REPLIES[0], prompts.ABSTAIN]))
+    a = p.ask("Who led the American delegation?")
+    assert a.abstained and stage(a) == "confirm"

@@ -148,7 +148,7 @@ def test_aggregate_every_key() -> None:
         "by_category": {"geo": {"n": 2, "accuracy": 1.0},
                         "history": {"n": 2, "accuracy": 0.0}},
         "outcomes": {"answerable": {"right": 0, "wrong": 0, **{s: 0 for s in STAGES[1:]},
-                                    "citations_held_answer": 0, "check_held_answer": 0},
+                                    "citations_held_answer": 0, "confirm_held_answer": 0, "check_held_answer": 0},
                      "unanswerable": {"answered": 0, **{s: 0 for s in STAGES[1:]}}},  # no stages recorded
     }
     assert list(aggregate(_records()[::-1])["by_category"]) == ["geo", "history"]
@@ -162,10 +162,12 @@ def test_outcomes_count_where_each_reply_went() -> None:
                    rec(True, "citations", "It is Paris, on Mars [2]."), rec(True, "citations", "Lyon."),
                    rec(True, "check", "Paris."), rec(True, "model", prompts.ABSTAIN), rec(True, "gate", ""),
                    rec(False, "shown", "Rome."), rec(False, "check", "Rome."), rec(False, "check", "Oslo."),
-                   rec(False, "citations", "Bern.")])["outcomes"]
+                   rec(False, "citations", "Bern."), rec(True, "confirm", "Paris [1]."), rec(False, "confirm", "Bern.")
+                   ])["outcomes"]
     assert o["answerable"] == {"right": 1, "wrong": 1, "gate": 1, "model": 1, "citations": 2,
-                               "citations_held_answer": 1, "check": 1, "check_held_answer": 1}
-    assert o["unanswerable"] == {"answered": 1, "gate": 0, "model": 0, "citations": 1, "check": 2}
+                               "citations_held_answer": 1, "confirm": 1, "confirm_held_answer": 1,
+                               "check": 1, "check_held_answer": 1}
+    assert o["unanswerable"] == {"answered": 1, "gate": 0, "model": 0, "citations": 1, "confirm": 1, "check": 2}
 
 
 def test_aggregate_empty_and_unevidenced_citations() -> None:
