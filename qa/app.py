@@ -88,7 +88,7 @@ def timing(t: dict) -> str:
 
 # What the bubble says while the pipeline is at a Stage (api.Pipeline.stream).
 WAIT = {"": "Searching the documents…", "reread": "The first reply did not match the source; reading the passage again…",
-        "confirm": "Reading the quoted sentences again…", "check": "Checking the answer against the source…"}
+        "check": "Checking the answer against the source…", "confirm": "Reading the quoted sentences again…"}
 
 
 def draft_html(raw: str, stage: str = "") -> str:

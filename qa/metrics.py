@@ -144,7 +144,8 @@ class Scored:
 
 
 # Where a reply ends up: shown, or abstained by the retrieval gate (no model pass), by the model
-# itself, by the citation check (cite.verify) or by the answer check (check.support).
+# itself, by the citation check (cite.verify), by the answer check (check.support) or by the
+# confirming reading on the quoted sentences (a set not read whole; api.Pipeline.stream).
 STAGES = ("shown", "gate", "model", "citations", "check", "confirm")
 
 

@@ -69,7 +69,8 @@ class Answer:
 @dataclass(frozen=True)
 class Stage:
     """A step of `Pipeline.stream` between the reply pieces, for a reader to show:
-    "check" -- the reply is being checked against the source; "reread" -- it failed the
-    citation check and the question is asked again on the sentences that back it (the
-    pieces that follow are the new reply's)."""
+    "reread" -- the reply failed the citation check and the question is asked again on the
+    sentences that back it (the pieces that follow are the new reply's); "check" -- the reply
+    is being checked against the source; "confirm" -- a set not read whole asks the question
+    again on the quoted sentences alone (nothing more is streamed)."""
     name: str
