@@ -146,9 +146,9 @@ def ask_all(pipe, items: list[dict]) -> tuple[dict, list]:
             firsts.append(t["first_token_s"])
         if "check_s" in t:
             checks.append(t["check_s"])
-        if "reread_s" in t:  # asked again on one sentence: the generator's counts are the second prompt's
-            rereads += 1
-            continue
+        rereads += "reread_s" in t
+        if "reread_s" in t or "confirm_s" in t:  # asked again (on one sentence, on the quoted ones):
+            continue                             # the generator's counts are the later prompt's
         if gen.last_prompt_tokens:
             prompt_toks.append(gen.last_prompt_tokens)
             evaluated.append(getattr(gen, "last_prompt_evaluated", gen.last_prompt_tokens))

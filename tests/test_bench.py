@@ -237,3 +237,15 @@ def test_bench_quick_with_the_real_model(tmp_path):
         assert 0 <= r[key] <= 1
     assert set(bench.KEYS) <= set(r) and r["settings"]["n"] == 2 and r["machine"]["cpu_count"] >= 1
     assert "| first_token_p50_s |" in (out / "bench.md").read_text()
+
+
+def test_ask_all_leaves_answers_read_again_out_of_prompt_size_and_generation_speed(toy_config):
+    from dataclasses import replace
+
+    # the confirming reading (a set not read whole) is the generator's last prompt: its counts are not the answer's
+    gen = CountingGenerator([SHERMAN, SHERMAN])
+    pipe = Pipeline(replace(toy_config, confirm=1), embedder=ToyEmbedder(), generator=gen)
+    m, records = bench.ask_all(pipe, ITEMS[:1])
+    assert len(gen.prompts) == 2 and not records[0].abstained
+    assert m["prompt_tokens_mean"] is None and m["qa_gen_tps"] is None and m["rereads"] == 0
+    assert m["answerable_accuracy"] == 1.0 and m["first_token_p50_s"] <= m["total_p50_s"]
