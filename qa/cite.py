@@ -20,7 +20,7 @@ from .prompts import ABSTAIN, MARKER
 from .retrieve import STOP, tokens
 from .types import Chunk, Citation, Passage
 
-REACH = 3          # a quote opening with "she" is checked with the sentences back to whoever "she" is
+REACH = 3          # a quote opening with "she" (or a quotation) is checked with the sentences back to whoever "she" is
 MIN_SUPPORT = 0.6   # share of a claim's content words found in its best quote (one source sentence)
 _CLAUSE = re.compile(r"[,;:—–]\s+|\s+[—–]\s+")
 _NUMBER = re.compile(r"\d[\d,.]*")
@@ -230,6 +230,14 @@ def _shown(found, question: str) -> list[tuple[int, tuple]]:
 
 
 _PRONOUN = re.compile(r"[“\"'‘]?\s*(?:he|she|it|they|this|that|these|those|his|her|its|their)\b", re.I)
+_OPEN_QUOTE = re.compile(r"[“\"‘]")
+
+
+def _refers_back(doc: str, start: int) -> bool:
+    """The sentence at doc[start:] needs the one before it to say who it is about: it opens
+    with "she" or "this", or it is a quotation in a paragraph of its own ("“The deal is a
+    milestone.”" after "She praised the port."), whose speaker a news text names before it."""
+    return bool(_PRONOUN.match(doc, start) or _OPEN_QUOTE.match(doc, start))
 
 
 def context(citations: tuple[Citation, ...], text_of, reach: int = 1) -> str:
@@ -248,14 +256,15 @@ def context(citations: tuple[Citation, ...], text_of, reach: int = 1) -> str:
 
 
 def _sentence_run(doc: str, start: int, end: int, reach: int) -> list[tuple[int, int]]:
-    """The spans of the sentences holding doc[start:end], each that opens with a pronoun
+    """The spans of the sentences holding doc[start:end], each that opens with a pronoun or a
+    quotation (`_refers_back`)
     preceded by the one before it, up to `reach` sentences back (`context`)."""
     spans = sentences(doc, max(0, start - 400 * reach - 600), min(len(doc), end + 1000))
     out: list[tuple[int, int]] = []
     for i, (a, b) in enumerate(spans):
         if a < end and start < b:
             k = i
-            while k and i - k < reach and _PRONOUN.match(doc, spans[k][0]):
+            while k and i - k < reach and _refers_back(doc, spans[k][0]):
                 k -= 1
             out += [span for span in spans[k:i + 1] if span not in out]
     return out

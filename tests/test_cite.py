@@ -129,6 +129,21 @@ def test_a_chain_of_she_sentences_leads_back_to_the_name_but_no_further():
     assert verify("Liz Truss said severe sanctions for any invasion were ready [5].", ps, text_of).abstained
 
 
+def test_a_quotation_paragraph_takes_its_speaker_from_the_paragraphs_before():
+    text = ("Anna Berg, the Swedish trade minister, visited Oslo.\n\n"
+            "She praised the new port.\n\n"
+            "“The harbour deal is a milestone for both countries.”\n\n"
+            "Nato met.\n\n"
+            "“Tariffs would be a mistake for everyone.”")
+    TEXTS["quote.txt"] = text
+    ps = [Passage(c, 1.0, 0.5) for c in chunk_text("quote.txt", text, size=1, overlap=0)]
+    # the quotation opens its own paragraph; its speaker is the "she" before it, who is Anna Berg
+    v = verify("Anna Berg called the harbour deal a milestone for both countries [3].", ps, text_of)
+    assert not v.abstained and [c.n for c in v.citations] == [3]
+    # a quotation after a sentence that names nobody is not hers
+    assert verify("Anna Berg said tariffs would be a mistake for everyone [5].", ps, text_of).abstained
+
+
 def test_an_answer_that_drops_a_qualifier_of_the_quote_is_no_answer():
     doc = "Russia's representative, deputy foreign minister Alexander Grushko, said the gap was not easy to bridge."
     TEXTS["g.txt"] = doc
