@@ -257,8 +257,8 @@ def context(citations: tuple[Citation, ...], text_of, reach: int = 1) -> str:
 
 def _sentence_run(doc: str, start: int, end: int, reach: int) -> list[tuple[int, int]]:
     """The spans of the sentences holding doc[start:end], each that opens with a pronoun or a
-    quotation (`_refers_back`)
-    preceded by the one before it, up to `reach` sentences back (`context`)."""
+    quotation (`_refers_back`) preceded by the one before it, up to `reach` sentences back
+    (`context`)."""
     spans = sentences(doc, max(0, start - 400 * reach - 600), min(len(doc), end + 1000))
     out: list[tuple[int, int]] = []
     for i, (a, b) in enumerate(spans):
