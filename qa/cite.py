@@ -235,8 +235,8 @@ _OPEN_QUOTE = re.compile(r"[“\"‘]")
 
 def _refers_back(doc: str, start: int) -> bool:
     """The sentence at doc[start:] needs the one before it to say who it is about: it opens
-    with "she" or "this", or it is a quotation in a paragraph of its own ("“The deal is a
-    milestone.”" after "She praised the port."), whose speaker a news text names before it."""
+    with "she" or "this", or it opens with a quotation mark ("“The deal is a milestone.”"
+    after "She praised the port."): a news text names a quote's speaker before it."""
     return bool(_PRONOUN.match(doc, start) or _OPEN_QUOTE.match(doc, start))
 
 
