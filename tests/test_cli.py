@@ -40,6 +40,16 @@ def test_missing_path(tmp_path):
     one_line_error(qa("index", str(tmp_path / "nope")), "no such file or folder")
 
 
+def test_index_without_a_model_still_indexes_and_says_the_prefix_was_not_saved(tmp_path):
+    doc = tmp_path / "a.txt"
+    doc.write_text("Anna Berg, the Swedish trade minister, visited Oslo on Monday.\n")
+    r = qa("index", str(doc), env={"QA_MODEL": str(tmp_path / "no.gguf"), "QA_INDEX_DIR": str(tmp_path / "ix")})
+    assert r.returncode == 0, r.stderr
+    assert "indexed 1 document(s), 1 chunks" in r.stdout
+    assert "the prompt prefix was not saved: model not found" in r.stderr and "Traceback" not in r.stderr
+    assert list((tmp_path / "ix").glob("*/manifest.json")) and not list((tmp_path / "ix").glob("*/kv-*.bin"))
+
+
 def test_models_lists_the_registry():
     r = qa("models")
     assert r.returncode == 0

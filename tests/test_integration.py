@@ -76,6 +76,22 @@ def test_cli_json_names_sherman_with_a_quote_equal_to_the_source(tmp_path):
     assert kv.stat().st_mtime_ns == stamp  # loaded, not evaluated and written again
 
 
+def test_index_saves_the_prefix_of_a_set_read_whole_and_ask_loads_it(tmp_path):
+    doc = tmp_path / "docs" / "a.txt"
+    doc.parent.mkdir()
+    doc.write_text("Anna Berg, the Swedish trade minister, visited Oslo on Monday.\n\nShe praised the new port.\n")
+    env = {**os.environ, "QA_INDEX_DIR": str(tmp_path / "ix")}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True,
+                                       timeout=900, cwd=ROOT, env=env)
+    r = run("index", str(doc.parent))
+    assert r.returncode == 0 and "prompt prefix saved" in r.stdout, r.stderr
+    [kv] = list((tmp_path / "ix").glob("*/kv-*.bin"))
+    stamp = kv.stat().st_mtime_ns
+    a = run("ask", "Who visited Oslo?", "--docs", str(doc.parent), "--json")
+    assert a.returncode == 0 and "Anna Berg" in json.loads(a.stdout)["answer"], a.stderr
+    assert kv.stat().st_mtime_ns == stamp  # the first question loaded the saved prefix
+
+
 def test_a_restored_prefix_answers_as_a_freshly_evaluated_one(real):
     q = "Who led the American delegation?"
     real.ask("Who is the UK Foreign Secretary?")  # its answer check overwrites the context
