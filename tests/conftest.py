@@ -3,10 +3,14 @@
 ToyEmbedder: one dimension per vocabulary word, value = count of that word in
 the text, rows scaled to unit length, so every cosine can be worked out by hand.
 ScriptedGenerator: replays canned replies and records every prompt it was sent.
+run_cli: `python -m qa ...` in a fresh process, as a user runs it.
 """
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +20,12 @@ from qa.config import ROOT, Config
 from qa.retrieve import tokens
 
 ARTICLE = ROOT / "seeds" / "nato_russia_talks.txt"
+
+
+def run_cli(*args, env=None, cwd=None, timeout=600) -> subprocess.CompletedProcess:
+    """`python -m qa ARGS` in a fresh process, the environment plus `env`; output captured as text."""
+    return subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
 
 
 class ToyEmbedder:

@@ -3,11 +3,9 @@
 Marked slow: a few minutes on 2 cores. Run alone with `pytest -m slow`.
 """
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from conftest import run_cli
 
 from qa import prompts
 from qa.api import Pipeline
@@ -57,9 +55,8 @@ def test_same_question_same_answer(real):
 
 
 def test_cli_json_names_sherman_with_a_quote_equal_to_the_source(tmp_path):
-    ask = lambda: subprocess.run([sys.executable, "-m", "qa", "ask", "Who led the American delegation?", "--json"],
-                                 capture_output=True, text=True, timeout=900, cwd=ROOT,
-                                 env={**os.environ, "QA_INDEX_DIR": str(tmp_path)})
+    ask = lambda: run_cli("ask", "Who led the American delegation?", "--json", env={"QA_INDEX_DIR": str(tmp_path)},
+                          cwd=ROOT, timeout=900)
     r = ask()
     assert r.returncode == 0, r.stderr
     j = json.loads(r.stdout)
@@ -80,14 +77,12 @@ def test_index_saves_the_prefix_of_a_set_read_whole_and_ask_loads_it(tmp_path):
     doc = tmp_path / "docs" / "a.txt"
     doc.parent.mkdir()
     doc.write_text("Anna Berg, the Swedish trade minister, visited Oslo on Monday.\n\nShe praised the new port.\n")
-    env = {**os.environ, "QA_INDEX_DIR": str(tmp_path / "ix")}
-    run = lambda *args: subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True,
-                                       timeout=900, cwd=ROOT, env=env)
-    r = run("index", str(doc.parent))
+    cli = lambda *args: run_cli(*args, env={"QA_INDEX_DIR": str(tmp_path / "ix")}, cwd=ROOT, timeout=900)
+    r = cli("index", str(doc.parent))
     assert r.returncode == 0 and "prompt prefix saved" in r.stdout, r.stderr
     [kv] = list((tmp_path / "ix").glob("*/kv-*.bin"))
     stamp = kv.stat().st_mtime_ns
-    a = run("ask", "Who visited Oslo?", "--docs", str(doc.parent), "--json")
+    a = cli("ask", "Who visited Oslo?", "--docs", str(doc.parent), "--json")
     assert a.returncode == 0 and "Anna Berg" in json.loads(a.stdout)["answer"], a.stderr
     assert kv.stat().st_mtime_ns == stamp  # the first question loaded the saved prefix
 
