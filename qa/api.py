@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Iterator
 
-from . import check, cite, documents, index as index_mod, models, prompts
+from . import check, cite, documents, index as index_mod, kinds, models, prompts
 from .config import Config
 from .errors import BadQuestion
 from .retrieve import Retriever
@@ -43,6 +43,11 @@ class Pipeline:
 
     @property
     def generator(self):
+        if self._generator is None and self.config.llm_url:  # a model server answers (qa/remote.py)
+            from .remote import OpenAIGenerator
+
+            c = self.config
+            self._generator = OpenAIGenerator(c.llm_url, c.llm_model, c.seed, c.llm_timeout)
         if self._generator is None:
             from .generate import LlamaGenerator
 
@@ -53,7 +58,8 @@ class Pipeline:
 
     @property
     def checker(self):
-        """The model that runs the answer check (check.py): config.check_model, else the answering model."""
+        """The model that runs the answer check (check.py): config.check_model (a GGUF, in-process),
+        else the answering model (so a model server, with config.llm_url)."""
         c = self.config
         if not c.check_model or c.check_model == c.model:
             return self.generator
@@ -111,6 +117,10 @@ class Pipeline:
         if len(q) > self.config.max_question_chars:
             raise BadQuestion(f"the question is too long ({len(q)} characters; the limit is "
                               f"{self.config.max_question_chars})")
+        try:  # a lone surrogate (undecodable bytes let through) cannot reach the model's UTF-8 prompt
+            q.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadQuestion("the question is not valid UTF-8 text") from None
         return q
 
     def standalone(self, question: str, history=()) -> str:
@@ -132,7 +142,9 @@ class Pipeline:
         generator = self.generator  # a missing model is reported now, not after retrieval
         self._preload(generator, *([self.checker] if self.config.min_support > 0 else []))
         q = self.standalone(asked, history)
-        passages = self.passages(q)
+        kind = kinds.kind_of(q)  # a summary, list or comparison reads more passages and writes more
+        passages = self.passages(q, kind.top_k)
+        max_tokens, told = kind.max_tokens or self.config.max_tokens, kind.instruction
         timings = {"retrieve_s": time.perf_counter() - t0}
         if not passages or (not self.whole and max(p.dense for p in passages) < self.config.min_dense):
             timings["total_s"] = time.perf_counter() - t0
@@ -140,8 +152,8 @@ class Pipeline:
             return
         pieces, first = [], None
         self.prefill()
-        messages = prompts.answer_messages(q, passages)
-        for piece in generator.stream(messages, self.config.max_tokens, prompts.NOT_FIRST):
+        messages = prompts.answer_messages(q, passages, told)
+        for piece in generator.stream(messages, max_tokens, prompts.NOT_FIRST):
             if first is None:
                 first = time.perf_counter()
                 timings["first_token_s"] = first - t0
@@ -156,8 +168,7 @@ class Pipeline:
         if focus is not None:  # the reply fails the citation check, but one source sentence backs most of it
             yield Stage("reread")
             pieces = []
-            for piece in generator.stream(prompts.answer_messages(q, [focus]), self.config.max_tokens,
-                                          prompts.NOT_FIRST):
+            for piece in generator.stream(prompts.answer_messages(q, [focus], told), max_tokens, prompts.NOT_FIRST):
                 pieces.append(piece)
                 yield piece
             raw = "".join(pieces)
@@ -173,13 +184,29 @@ class Pipeline:
             now = time.perf_counter()
             if support < self.config.min_support:
                 checked = cite.Verified(prompts.ABSTAIN, (), True)
+        disputed = cite.disputed(checked, documents.text_of, kind.one_source, q) if not checked.abstained else []
+        if disputed:  # a claim and its quote differ in a "not" or "denied", or one claim cites several sentences
+            yield Stage("entail")
+            if not all(any(self.checker.yes_probability(prompts.entail_messages(source, claim)) >= 0.5
+                           for source in sources) for claim, sources in disputed):
+                checked = cite.Verified(prompts.ABSTAIN, (), True)
+            timings["entail_s"] = time.perf_counter() - now
+            now = time.perf_counter()
+        said = kinds.polarity_of(checked.text) if kind.polarity and not checked.abstained else ""
+        if said:  # a yes/no reply: the quoted sentences, read alone, must give the same yes or no
+            yield Stage("polarity")
+            p_yes = self.checker.yes_probability(prompts.polarity_messages(
+                cite.context(checked.citations, documents.text_of, cite.REACH), q))
+            timings["polarity_s"] = time.perf_counter() - now
+            now = time.perf_counter()
+            if (p_yes >= 0.5) != (said == "yes"):
+                checked = cite.Verified(prompts.ABSTAIN, (), True)
         if not checked.abstained and self.config.confirm and not self.whole:
             # read again on the quoted sentences alone: a reply built on passages that do not answer
             # the question often falls apart there ("The documents don't say.", or a claim they lack)
             yield Stage("confirm")
             ground = cite.quoted(checked.citations, documents.text_of)
-            again = "".join(generator.stream(prompts.answer_messages(q, ground), self.config.max_tokens,
-                                             prompts.NOT_FIRST))
+            again = "".join(generator.stream(prompts.answer_messages(q, ground, told), max_tokens, prompts.NOT_FIRST))
             if cite.verify(prompts.MARKER.sub("", again), ground, documents.text_of, q).abstained:
                 checked = cite.Verified(prompts.ABSTAIN, (), True)
             timings["confirm_s"] = time.perf_counter() - now
@@ -204,7 +231,7 @@ class Pipeline:
             self._whole = (index, sorted(index.chunks, key=lambda c: (c.doc, c.start)) if fits else None)
         return self._whole[1]
 
-    def passages(self, question: str) -> list[Passage]:
+    def passages(self, question: str, k: int = 0) -> list[Passage]:
         """The passages the model reads: the top_k retrieved, or for a set read whole, every
         chunk in document order. A set read whole is not searched: the model reads all of it
         anyway, so the embedder (torch and sentence-transformers: most of a cold start) is not
@@ -212,7 +239,7 @@ class Pipeline:
         and the answer check decide (an off-topic question costs a model pass, not 0.1 s)."""
         everything = self._whole_chunks()
         if everything is None:
-            return self.retriever.search(question, self.config.top_k)
+            return self.retriever.search(question, k or self.config.top_k)
         return [Passage(c, 0.0, 0.0) for c in everything]
 
     def prefill(self) -> None:

@@ -15,6 +15,8 @@ The same server answers programs (one request at a time, like the chat):
     # -> {"answer": "... [1].", "abstained": false, "citations": [{"n": 1, "doc": ..., "start": ...,
     #     "end": ..., "quote": ...}], "passages": [...], "timings": {...}}   (the `qa ask --json` schema)
 
+and OpenAI clients at http://127.0.0.1:7860/v1 (model "qa"; qa/openai_api.py).
+
 The handlers below (`respond`, `upload`, `ask_json`, the *_html renderers) are
 plain Python, so tests drive them without a browser; `create_app` only wires
 them to components. Chat history lives in per-session gr.State; the pipeline
@@ -88,7 +90,9 @@ def timing(t: dict) -> str:
 
 # What the bubble says while the pipeline is at a Stage (api.Pipeline.stream).
 WAIT = {"": "Searching the documents…", "reread": "The first reply did not match the source; reading the passage again…",
-        "check": "Checking the answer against the source…", "confirm": "Reading the quoted sentences again…"}
+        "check": "Checking the answer against the source…", "confirm": "Reading the quoted sentences again…",
+        "polarity": "Checking the yes or no against the quoted sentences…",
+        "entail": "Checking that the source says what the answer says…"}
 
 
 def draft_html(raw: str, stage: str = "") -> str:
@@ -97,7 +101,7 @@ def draft_html(raw: str, stage: str = "") -> str:
     question is asked again."""
     text = esc(raw).replace("\n", "<br>")
     wait = f'<span class="qa-wait">{WAIT[stage]}</span>' if stage or not raw else ""
-    if stage in ("confirm", "check"):  # the reply is written: no caret
+    if stage in ("confirm", "check", "polarity", "entail"):  # the reply is written: no caret
         return f'<div class="qa-answer qa-draft">{text}<br>{wait}</div>'
     return f'<div class="qa-answer qa-draft">{wait}{"<br>" if wait and raw else ""}{text}<span class="qa-caret"></span></div>'
 
@@ -301,7 +305,14 @@ def launch(host: str = "127.0.0.1", port: int = 7860, pipeline=None, **options):
     pipe.warm(background=True)
     demo = create_app(pipe)
     theme = gr.themes.Default(primary_hue="indigo", neutral_hue="slate")
-    demo.launch(server_name=host, server_port=port, css=CSS, theme=theme, footer_links=["api"], **options)
+    # /v1/models and /v1/chat/completions for OpenAI clients (qa/openai_api.py), in the same server
+    from .openai_api import routes
+
+    app_kwargs = {**options.pop("app_kwargs", {}), "routes": routes(pipe)}
+    if not options.get("quiet"):
+        print(f"OpenAI-compatible API: http://{host}:{port}/v1 (model \"qa\")")
+    demo.launch(server_name=host, server_port=port, css=CSS, theme=theme, footer_links=["api"],
+                app_kwargs=app_kwargs, **options)
     return demo
 
 

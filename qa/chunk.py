@@ -41,7 +41,9 @@ def _continues(text: str, pos: int, m: re.Match) -> bool:
     nxt = re.match(r"\s*(\S)", text[m.end():m.end() + 20])
     if nxt and nxt.group(1).islower():
         return True
-    word = re.search(r"([\w.]+)$", text[pos:m.start()])
+    # the word before the period; looked for in the last 64 characters only: a long run-on "sentence"
+    # (initials, "No. 1 No. 2 ...") would otherwise be searched from its start at every period (quadratic)
+    word = re.search(r"([\w.]+)$", text[max(pos, m.start() - 64):m.start()])
     return bool(word and m.group().startswith(".") and (
         word.group(1).lower() in _ABBREV or "." in word.group(1) or len(word.group(1)) == 1))
 

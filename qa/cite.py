@@ -162,6 +162,65 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
     return Verified(" ".join(kept), ordered, False)
 
 
+# Words that turn a statement into its opposite: a claim and its quote must agree on them, or the
+# model reads the pair again (api.Pipeline: the entailment step). "n't" is folded into "not".
+NEGATORS = {"not", "no", "nothing", "never", "none", "nobody", "neither", "nor", "without", "deny", "denied",
+            "denies", "denial", "denials", "reject", "rejected", "rejects", "refuse", "refused", "refuses"}
+
+
+def negations(text: str) -> frozenset[str]:
+    """The negating words of a text, "n't" as "not".
+
+    >>> sorted(negations("Russia doesn't have a veto; it brought nothing new.")), negations("No.")
+    (['not', 'nothing'], frozenset({'no'}))
+    """
+    words = {w.lower() for w in _WORD.findall(re.sub(r"n['’]t\b", " not", text))}
+    return frozenset(words & NEGATORS)
+
+
+def claims(verified: Verified) -> list[tuple[str, tuple[Citation, ...]]]:
+    """Each shown sentence of a verified answer (markers removed, a leading Yes/No kept) with the
+    citations its markers name."""
+    by_n: dict[int, list[Citation]] = {}
+    for c in verified.citations:
+        by_n.setdefault(c.n, []).append(c)
+    out = []
+    for a, b in sentences(verified.text):
+        sentence = verified.text[a:b]
+        marks = [int(n) for m in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", m.group(1))]
+        out.append((MARKER.sub("", sentence).strip(), tuple(c for n in dict.fromkeys(marks) for c in by_n.get(n, ()))))
+    return out
+
+
+def disputed(verified: Verified, text_of, stitched: bool = True, question: str = "") -> list[tuple[str, list[str]]]:
+    """(claim, source texts) for the shown claims the word test cannot vouch for, for the model to read
+    (api.Pipeline's entailment step; the claim stands if one source text states it):
+    a claim whose negating words differ from its quotes' ("Russia brought something new" quoted from
+    "brought nothing new"), or that says words neither its source sentences nor the question hold
+    ("Wendy Sherman condemned Russia's aggression", quoted from a Sherman sentence that does not say
+    it), read against its source sentences together; and, with `stitched`, a claim
+    cited to several source sentences ("Stoltenberg [1] described the talks as a heart-to-heart [4]"),
+    read against each on its own, since one of them must say it all, speaker included.
+
+    >>> v = Verified("Nato agreed [1].", (Citation(1, "c", "d", 0, 18, "Nato did not agree"),), False)
+    >>> disputed(v, lambda doc: "Nato did not agree. Russia left.")
+    [('Nato agreed.', ['Nato did not agree.'])]
+    """
+    out = []
+    for claim, cites in claims(verified):
+        if stitched and len(cites) > 1:
+            out.append((claim, [context((c,), text_of, REACH) for c in cites]))
+            continue
+        if not cites:
+            continue
+        bare = re.sub(r"^\W*(?:yes|no)\b\W*", "", claim, flags=re.I)  # the Yes/No is the polarity step's
+        source = context(cites, text_of, REACH)
+        unsaid = set(tokens(bare)) - set(tokens(source)) - set(tokens(question))
+        if unsaid or negations(bare) != negations(" ".join(c.quote for c in cites)):
+            out.append((claim, [source]))
+    return out
+
+
 def focus(answer: str, passages: list[Passage], text_of) -> Passage | None:
     """The source sentence that best supports a reply, as a passage of its own (with the
     sentences back to whoever a "she" is), or None when no sentence holds MIN_SUPPORT of

@@ -10,7 +10,7 @@ import json
 import sys
 
 from .config import Config
-from .errors import QAError
+from .errors import BadQuestion, QAError
 from .types import Answer
 
 
@@ -26,7 +26,7 @@ def cmd_index(args, config: Config) -> int:
     pipe = Pipeline(config)
     idx = pipe.build(progress=lambda done, total, msg: print(f"  {msg}", file=sys.stderr))
     print(f"indexed {len(idx.docs)} document(s), {len(idx.chunks)} chunks -> {idx.dir}")
-    if pipe.whole:
+    if pipe.whole and not config.llm_url:  # a model server (QA_LLM_URL) keeps its own prompt cache
         try:
             pipe.warm()
         except QAError as e:  # the index is complete; the first question will evaluate the prefix
@@ -88,7 +88,9 @@ def cmd_chat(args, config: Config) -> int:
 def cmd_serve(args, config: Config) -> int:
     """Open the browser chat on the indexed documents (http://127.0.0.1:7860).
 
-    Example: qa serve --port 7860"""
+    Example: qa serve --port 7860
+    OpenAI clients reach the same answers at http://127.0.0.1:7860/v1 (model "qa"; QA_API_KEY
+    set on the server makes it a bearer token every /v1 request needs)."""
     from .api import Pipeline
     from .app import launch
 
@@ -230,6 +232,8 @@ def main(argv=None) -> int:
     docs = getattr(args, "docs", None)
     overrides["docs"] = tuple(docs) if docs else None
     try:
+        if isinstance(getattr(args, "question", None), str) and not _encodable(args.question):
+            raise BadQuestion("the question is not valid UTF-8 text; retype it or set a UTF-8 locale")
         config = Config.from_env(**overrides)
         return args.fn(args, config)
     except QAError as e:
@@ -237,6 +241,15 @@ def main(argv=None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _encodable(text: str) -> bool:
+    """False for an argument with bytes that were not UTF-8 (Python keeps them as lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -34,6 +34,10 @@ class Config:
     max_tokens: int = 96                             # cap on generated tokens
     draft_tokens: int = 4                            # prompt-lookup tokens guessed per step; 0 = one at a time
     seed: int = 0                                    # sampling seed (decoding is greedy anyway)
+    llm_url: str = ""                                # an OpenAI-compatible server (http://127.0.0.1:8080/v1)
+                                                     # answers instead of the GGUF; "" = in-process (qa/remote.py)
+    llm_model: str = ""                              # the model name sent to llm_url; "" = the first it lists
+    llm_timeout: float = 120.0                       # seconds llm_url may stay silent before qa gives up
     max_question_chars: int = 2000                   # longer questions are refused
 
     @classmethod

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from functools import lru_cache
+import threading
+from collections import OrderedDict
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -38,11 +39,15 @@ def locate(path: str | Path) -> Path:
     """A path as given, or relative to the repository when it is not found as given
     (the default config's "seeds" works from any working directory)."""
     p = Path(path)
-    return (ROOT / p if not p.is_absolute() and not p.exists() else p).resolve()
+    try:
+        return (ROOT / p if not p.is_absolute() and not p.exists() else p).resolve()
+    except (RuntimeError, OSError) as e:  # Python 3.11 raises RuntimeError on a symlink loop
+        raise DocumentError(f"{path}: cannot follow the path ({e})") from None
 
 
 def expand(paths) -> list[str]:
     """Files and folders -> sorted document names; folders are searched recursively.
+    A folder with no document in it is an error, not an empty index.
 
     >>> expand(["seeds"])  # doctest: +SKIP
     ['seeds/nato_russia_talks.txt']
@@ -51,14 +56,21 @@ def expand(paths) -> list[str]:
     for raw in paths:
         p = locate(raw)
         if p.is_dir():
-            found.update(doc_name(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
-                         and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            inside = {doc_name(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
+                      and not any(part.startswith(".") for part in f.relative_to(p).parts)}
+            if not inside:  # a folder named to be read that holds nothing readable is a mistake to report
+                raise DocumentError(f"{raw}: no documents ({KINDS}) in this folder")
+            found |= inside
         elif p.is_file():
             if p.suffix.lower() not in SUFFIXES:
                 raise DocumentError(f"{raw}: unsupported file type {p.suffix or '(none)'}; use {KINDS}")
             found.add(doc_name(p))
+        elif p.exists():  # a FIFO, socket or device: reading it could block forever
+            raise DocumentError(f"{raw}: not a regular file or folder")
         else:
             raise DocumentError(f"{raw}: no such file or folder")
+    if not found:
+        raise DocumentError(f"no documents given; name files or folders ({KINDS})")
     return sorted(found)
 
 
@@ -73,19 +85,36 @@ def sha256(doc: str) -> str:
     return hashlib.sha256(read_bytes(doc)).hexdigest()
 
 
-@lru_cache(maxsize=64)
-def _text(doc: str, digest: str) -> str:
-    raw = read_bytes(doc)
+_CACHE: OrderedDict[tuple[str, str], str] = OrderedDict()  # (doc, sha256) -> text, the 64 last used
+
+
+_LOCK = threading.Lock()  # the chat server reads documents from several threads
+
+
+def _text(doc: str, digest: str, raw: bytes | None = None) -> str:
+    key = (doc, digest)
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    text = decode(doc, read_bytes(doc) if raw is None else raw)
+    with _LOCK:
+        _CACHE[key] = text
+        while len(_CACHE) > 64:
+            _CACHE.popitem(last=False)
+    return text
+
+
+def decode(doc: str, raw: bytes) -> str:
+    """A file's bytes -> its text: UTF-8 (a BOM allowed), UTF-16 or UTF-32 with a BOM, a PDF's
+    text layer, an HTML page's visible text. Binary, other encodings and empty files are errors."""
     suffix = Path(doc).suffix.lower()
     if suffix == ".pdf":
         text = pdf_to_text(raw, doc)
         if not text.strip():
             raise DocumentError(f"{doc}: the PDF has no text layer (a scan?); run OCR on it first")
         return text
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DocumentError(f"{doc}: not UTF-8 text (bad byte at offset {e.start}); convert it to UTF-8 first") from None
+    text = _unicode(doc, raw)
     if suffix in {".html", ".htm"}:
         text = html_to_text(text)
     if not text.strip():
@@ -93,9 +122,39 @@ def _text(doc: str, digest: str) -> str:
     return text
 
 
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+         (b"\xfe\xff", "utf-16"))
+
+
+def _unicode(doc: str, raw: bytes) -> str:
+    for bom, codec in _BOMS:  # a byte-order mark names its encoding unambiguously
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec)
+            except UnicodeDecodeError:
+                break  # not really UTF-16/32: reported below as what it is not
+    nul = raw.find(b"\x00", 0, 8192)  # no text file holds a NUL; PNG, ELF, zip and UTF-16 without a BOM do
+    if nul >= 0:
+        raise DocumentError(f"{doc}: a binary file, not text (a NUL byte at offset {nul}); use {KINDS}")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DocumentError(f"{doc}: not UTF-8 text (bad byte at offset {e.start}); convert it to UTF-8 first") from None
+
+
 def text_of(doc: str) -> str:
     """The document's text as indexed; cached per content hash, so an edited file is re-read."""
     return _text(doc, sha256(doc))
+
+
+def load(doc: str) -> tuple[str, str]:
+    """(sha256, text) of one reading of the file: the hash always names the bytes the text came from,
+    even when the file changes while it is being indexed."""
+    raw = read_bytes(doc)
+    digest = hashlib.sha256(raw).hexdigest()
+    text = decode(doc, raw)
+    _text(doc, digest, raw)  # cached: text_of finds it while the file stays the same
+    return digest, text
 
 
 class _Text(HTMLParser):

@@ -19,3 +19,8 @@ class IndexError_(QAError):
 
 class ModelMissing(QAError):
     pass
+
+
+class BackendError(QAError):
+    """The model server named by QA_LLM_URL (qa/remote.py) failed: not running, wrong URL, a refused key,
+    an unknown model, a timeout, a stream cut off halfway, a prompt longer than its context."""

@@ -6,7 +6,10 @@
        runs/eval/report.md      table, worst misses, and report.png (per-category accuracy, latency)
 
 Test set lines: {"id", "question", "answers": [...], "answerable": bool, "evidence": [...]}
-(extra fields ignored; "category" used for the per-category chart when present).
+(extra fields ignored; "category" used for the per-category chart when present). Questions
+whose answer is not one phrase carry "must": [[any-of phrases], ...] and "min": N (a right
+answer holds a phrase of N groups at least; all by default), a yes/no one "polarity": "yes"|"no"
+(a shown answer opening with the other word is an inverted claim), and "kind" (metrics by_kind).
 Decoding is greedy, so a second run gives the same metrics.json, timings aside.
 """
 from __future__ import annotations
@@ -39,8 +42,11 @@ def load_testset(path: str, limit: int | None = None) -> list[dict]:
             item = json.loads(line)
             assert isinstance(item["question"], str) and isinstance(item["answerable"], bool)
             assert isinstance(item.get("answers", []), list)
+            assert all(isinstance(g, list) and g for g in item.get("must", []))
+            assert item.get("polarity", "yes") in ("yes", "no")
         except (ValueError, KeyError, AssertionError, TypeError):
-            raise QAError(f"{path}:{no}: needs question (str), answerable (bool), answers (list)") from None
+            raise QAError(f"{path}:{no}: needs question (str), answerable (bool), answers (list); "
+                          f"must, if given, a list of non-empty phrase lists; polarity yes or no") from None
         item.setdefault("id", str(no))
         items.append(item)
     return items
@@ -64,7 +70,9 @@ def evaluate(items: list[dict], pipeline, progress=True) -> list[tuple[dict, obj
             retrieved=tuple(p.chunk.text for p in answer.passages),
             first_token_s=answer.timings.get("first_token_s"), total_s=answer.timings["total_s"],
             category=item.get("category", "answerable" if item["answerable"] else "unanswerable"),
-            stage=stage(answer), raw=answer.raw or "")))
+            stage=stage(answer), raw=answer.raw or "", kind=item.get("kind", ""),
+            must=tuple(tuple(g) for g in item.get("must", [])), min_points=int(item.get("min", 0)),
+            polarity=item.get("polarity", ""))))
     return out
 
 
@@ -78,8 +86,12 @@ def stage(answer) -> str:
         return "gate"
     if cite.is_abstention(answer.raw or ""):
         return "model"
-    if "confirm_s" in answer.timings:  # it runs last, on what both checks let through
+    if "confirm_s" in answer.timings:  # it runs last, on what the checks let through
         return "confirm"
+    if "polarity_s" in answer.timings:  # a yes/no reply's Yes or No, read again on its quotes
+        return "polarity"
+    if "entail_s" in answer.timings:  # a claim whose negation its quote does not share
+        return "entail"
     return "citations" if answer.support is None else "check"
 
 
@@ -114,6 +126,7 @@ def run(testset: str, config: Config, out: str = "runs/eval", limit: int | None 
 
 def table(m: dict) -> str:
     keys = ["n", "answerable_accuracy", "unanswerable_abstention", "false_abstention", "exact_match", "f1",
-            "quote_validity", "citation_precision", "retrieval_recall_at_k", *TIMING_KEYS]
+            "quote_validity", "citation_precision", "retrieval_recall_at_k", "keypoint_accuracy",
+            "inverted_claims", *TIMING_KEYS]
     width = max(map(len, keys))
     return "\n".join(f"{k:<{width}}  {m[k]}" for k in keys)

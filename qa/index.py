@@ -3,11 +3,14 @@
 Layout of one set, ``index/<set>/`` (``<set>`` names the documents' roots):
     manifest.json            format version, embedder, dimension, chunk settings,
                              sha256 per document, and the two data files below
+                             with their size and sha256 (a damaged file is detected)
     chunks-<gen>.jsonl       one Chunk per line, in vector order (readable)
     vectors-<gen>.faiss      the FAISS index, row i = chunk i
 Writes are atomic: data files get a fresh generation name and the manifest,
 written last with os.replace, is the commit point. An interrupted build leaves
 the previous index intact; stale generations are removed after a commit.
+An index that does not load (damaged, truncated, edited, another format) is
+rebuilt from the documents, and the build says so in one line.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -28,7 +32,7 @@ from .config import Config
 from .errors import IndexError_
 from .types import Chunk
 
-FORMAT = 1
+FORMAT = 2  # 2: the manifest carries each data file's size and sha256
 HNSW_ABOVE = 50_000  # flat (exact) search up to this many chunks; HNSW beyond (flat: 14 ms at 100k)
 
 
@@ -63,11 +67,17 @@ def load(path: Path) -> Index:
     mpath = path / "manifest.json"
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
-        chunks = [Chunk(**json.loads(line)) for line in
-                  (path / manifest["files"]["chunks"]).read_text(encoding="utf-8").splitlines() if line]
+        if manifest.get("format") != FORMAT:
+            raise IndexError_(f"index at {path} has format {manifest.get('format')!r}; this qa reads format {FORMAT}")
+        if not isinstance(manifest.get("documents"), dict) or set(manifest["files"]) != {"chunks", "vectors"}:
+            raise ValueError("the manifest lacks its documents or data files")
+        data = {kind: _checked(path, name, manifest["checksums"]) for kind, name in manifest["files"].items()}
+        chunks = [Chunk(**json.loads(line)) for line in data["chunks"].decode("utf-8").splitlines() if line]
         import faiss
 
-        vectors = faiss.read_index(str(path / manifest["files"]["vectors"]))
+        vectors = faiss.deserialize_index(np.frombuffer(data["vectors"], dtype="uint8"))
+    except IndexError_:
+        raise
     except FileNotFoundError as e:
         raise IndexError_(f"index at {path} is incomplete: {Path(e.filename).name} missing") from None
     except Exception as e:  # json, faiss and key errors all mean the same to a user
@@ -75,6 +85,17 @@ def load(path: Path) -> Index:
     if vectors.ntotal != len(chunks) or vectors.d != manifest.get("dim"):
         raise IndexError_(f"index at {path} is corrupt: {vectors.ntotal} vectors for {len(chunks)} chunks")
     return Index(path, chunks, vectors, manifest)
+
+
+def _checked(path: Path, name: str, checksums: dict) -> bytes:
+    """A data file's bytes, if its size and sha256 are the ones the manifest recorded."""
+    data = (path / name).read_bytes()
+    want = checksums[name]
+    if len(data) != want["bytes"]:
+        raise IndexError_(f"index at {path} is corrupt: {name} has {len(data)} bytes, the manifest says {want['bytes']}")
+    if hashlib.sha256(data).hexdigest() != want["sha256"]:
+        raise IndexError_(f"index at {path} is corrupt: {name} was changed after it was written (sha256 differs)")
+    return data
 
 
 def build(config: Config, embedder, progress=None) -> Index:
@@ -94,8 +115,9 @@ def build(config: Config, embedder, progress=None) -> Index:
     if (path / "manifest.json").exists():
         try:
             old = load(path)
-        except IndexError_:
-            old = None  # rebuild below; the old files are left until the new commit
+        except IndexError_ as e:  # rebuilt below; the old files are left until the new commit
+            say = progress or (lambda done, total, msg: print(f"qa: {msg}", file=sys.stderr))
+            say(0, 0, f"{e}: rebuilding it from the documents")
     if old and all(old.manifest.get(k) == v for k, v in want.items()) and old.manifest["documents"] == hashes:
         return old
 
@@ -108,7 +130,9 @@ def build(config: Config, embedder, progress=None) -> Index:
                 reuse[d] = ([old.chunks[i] for i in rows], allvec[rows])
     chunks, parts = [], []
     todo = [d for d in docs if d not in reuse]
-    texts = {d: documents.text_of(d) for d in todo}  # an unreadable document fails before any work
+    texts = {}  # an unreadable document fails before any work
+    for d in todo:  # one reading per document: its hash names the very bytes that are indexed
+        hashes[d], texts[d] = documents.load(d)
     for d in docs:
         if d in reuse:
             cs, vs = reuse[d]
@@ -149,12 +173,13 @@ def save(index: Index) -> None:
     path.mkdir(parents=True, exist_ok=True)
     gen = f"{int(time.time() * 1000):x}-{os.getpid()}"
     files = {"chunks": f"chunks-{gen}.jsonl", "vectors": f"vectors-{gen}.faiss"}
-    _atomic_write(path / files["chunks"], "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n"
-                                                  for c in index.chunks).encode())
-    tmp = path / f".tmp-{files['vectors']}"
-    faiss.write_index(index.vectors, str(tmp))
-    os.replace(tmp, path / files["vectors"])
+    data = {"chunks": "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in index.chunks).encode(),
+            "vectors": faiss.serialize_index(index.vectors).tobytes()}
+    for kind, name in files.items():
+        _atomic_write(path / name, data[kind])
     index.manifest["files"] = files
+    index.manifest["checksums"] = {files[k]: {"bytes": len(v), "sha256": hashlib.sha256(v).hexdigest()}
+                                   for k, v in data.items()}
     _atomic_write(path / "manifest.json", json.dumps(index.manifest, indent=2, sort_keys=True).encode())
     for f in path.iterdir():  # previous generations and leftovers of interrupted builds
         if f.name not in files.values() and f.name != "manifest.json":

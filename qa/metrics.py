@@ -11,6 +11,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
+from .kinds import polarity_of
 from .prompts import MARKER
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -141,24 +142,46 @@ class Scored:
     category: str = ""
     stage: str = ""                  # where a reply went: STAGES (evaluate.stage)
     raw: str = ""                    # the model's reply before the checks
+    kind: str = ""                   # question kind (fact, yesno, list, summary, why, compare, twopart)
+    must: tuple[tuple[str, ...], ...] = ()  # key points: a right answer contains a phrase of each group...
+    min_points: int = 0              # ...or of this many groups at least (0: all)
+    polarity: str = ""               # a yes/no question's true answer, "yes" or "no"
 
 
 # Where a reply ends up: shown, or abstained by the retrieval gate (no model pass), by the model
 # itself, by the citation check (cite.verify), by the answer check (check.support) or by the
 # confirming reading on the quoted sentences (a set not read whole; api.Pipeline.stream).
-STAGES = ("shown", "gate", "model", "citations", "check", "confirm")
+STAGES = ("shown", "gate", "model", "citations", "check", "entail", "polarity", "confirm")
 
 
 def _supported(quote: str, r: Scored) -> bool:
     return any(_overlaps(quote, e) for e in r.evidence) or contains_answer(quote, r.golds)
 
 
+def key_points(prediction: str, must) -> int:
+    """How many key-point groups have a phrase in the prediction (normalised, on word boundaries).
+
+    >>> key_points("Sherman said Russia brought nothing new [3].", [["Sherman"], ["nothing new", "no change"], ["troops"]])
+    2
+    """
+    p = normalize_answer(prediction)
+    return sum(any(_contains(p, normalize_answer(phrase)) for phrase in group) for group in must)
+
+
 def score(r: Scored) -> dict:
-    """Per-question fields; None where a field does not apply to the question."""
+    """Per-question fields; None where a field does not apply to the question. A shown yes/no answer
+    whose polarity is the opposite of the true one is an inverted claim."""
     pred = "" if r.abstained else strip_citations(r.answer)
     golds = list(r.golds) if r.answerable else []
+    points = key_points(pred, r.must) if r.must and not r.abstained else 0
+    said = polarity_of(pred)
+    inverted = bool(r.polarity and said and said != r.polarity)
     if r.answerable:
-        correct = not r.abstained and contains_answer(pred, golds)
+        if r.must or r.polarity:
+            correct = (not r.abstained and points >= (r.min_points or len(r.must))
+                       and (not r.polarity or said == r.polarity))
+        else:
+            correct = not r.abstained and contains_answer(pred, golds)
         hit = any(contains_answer(t, golds) or any(_either_contains(t, e) for e in r.evidence)
                   for t in r.retrieved)
     else:
@@ -166,7 +189,8 @@ def score(r: Scored) -> dict:
     # Without evidence or golds there is nothing to support a quote against.
     hits = sum(_supported(q, r) for q in r.quotes) if (r.evidence or r.golds) else None
     return {"id": r.id, "correct": correct, "em": exact_match(pred, golds),
-            "f1": f1(pred, golds), "retrieval_hit": hit, "citation_hits": hits}
+            "f1": f1(pred, golds), "retrieval_hit": hit, "citation_hits": hits,
+            "key_points": points if r.must else None, "inverted": inverted}
 
 
 def _share(num: float, den: float, empty: float = 0.0) -> float:
@@ -183,8 +207,12 @@ def aggregate(records: list[Scored]) -> dict:
     firsts = [r.first_token_s for r in records if r.first_token_s is not None]
     totals = [r.total_s for r in records]
     cats: dict[str, list[bool]] = {}
+    kinds: dict[str, list[bool]] = {}
     for r, s in rows:
         cats.setdefault(r.category, []).append(s["correct"])
+        if r.kind:
+            kinds.setdefault(r.kind if r.answerable else "unanswerable", []).append(s["correct"])
+    keyed = [s["correct"] for r, s in ans if r.must or r.polarity]
     return {
         "n": len(records), "n_answerable": len(ans), "n_unanswerable": len(una),
         "answerable_accuracy": _share(sum(s["correct"] for _, s in ans), len(ans)),
@@ -205,6 +233,10 @@ def aggregate(records: list[Scored]) -> dict:
         "total_p95_s": round(percentile(totals, 95), 4),
         "by_category": {c: {"n": len(v), "accuracy": _share(sum(v), len(v))}
                         for c, v in sorted(cats.items())},
+        # answerable questions graded by key points or polarity ("must", "polarity" in the test set)
+        "keypoint_accuracy": _share(sum(keyed), len(keyed)) if keyed else None,
+        "by_kind": {k: {"n": len(v), "accuracy": _share(sum(v), len(v))} for k, v in sorted(kinds.items())},
+        "inverted_claims": sum(s["inverted"] for _, s in rows),
         "outcomes": outcomes(rows),
     }
 
@@ -219,7 +251,7 @@ def outcomes(rows: list[tuple[Scored, dict]]) -> dict:
     una = {"answered": 0}
     for stage in STAGES[1:]:
         ans[stage] = una[stage] = 0
-        if stage in ("citations", "check", "confirm"):
+        if stage in ("citations", "check", "entail", "polarity", "confirm"):
             ans[stage + "_held_answer"] = 0
     for r, s in rows:
         if r.stage not in STAGES:

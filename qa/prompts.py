@@ -26,6 +26,26 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 CHECK = "Text: {text}\n\nQuestion: {question}\n\nDoes the text answer this exact question? Reply yes or no."
 
 USER = "Passages:\n{passages}\n\nQuestion: {question}"
+# Said after the question, by kind (kinds.py): the system prompt and the passages stay one cached prefix.
+KIND_INSTRUCTIONS = {
+    "fact": "",
+    "yesno": "Start your reply with Yes or No, as the passages say, then the reason in the passages' words, "
+             "ending with the passage number.",
+    "list": "Reply with every item the passages give, in one sentence, each item followed by its passage number.",
+    "summary": "Reply with two or three short sentences, each ending with its passage number.",
+    "why": "Reply with one or two sentences giving the reason or the way, as the passages state it, each ending "
+           "with its passage number.",
+    "compare": "Reply with one short sentence about each side, naming who or what it is about, each ending with "
+               "its passage number.",
+    "twopart": "Answer each part in its own short sentence, each ending with its passage number.",
+}
+# Asked of a claim whose negating words differ from its quote's (cite.disputed): P(yes) below 0.5 withholds it.
+# Of three phrasings tried on 15 claims (8 true, 7 inverted or misattributed) this one judged 14 right.
+ENTAIL = ("Read the text and the claim carefully. Watch for negation (not, no, nothing, denied) and for who said "
+          "what. If the text says the opposite, or says it of someone else, the answer is no.\n\n"
+          "Text: {text}\n\nClaim: {claim}\n\nIs the claim true according to the text? Answer yes or no.")
+# Asked of the quoted sentences alone for a yes/no question: a reply whose Yes or No differs is withheld.
+POLARITY = "Text: {text}\n\nQuestion: {question}\n\nAccording to the text, is the answer yes or no? Reply yes or no."
 # Stands in for the question where the prompt prefix shared by every question is cut (api.prefill).
 SLOT = "{question}"
 
@@ -41,12 +61,22 @@ REWRITE_USER = "Conversation:\n{history}\n\nLast question: {question}"
 HISTORY_TURN = "Q: {question}\nA: {answer}"
 
 
-def answer_messages(question: str, passages) -> list[dict]:
-    """The chat messages for one question: (system, user) with passages numbered from 1."""
+def answer_messages(question: str, passages, instruction: str = "") -> list[dict]:
+    """The chat messages for one question: (system, user) with passages numbered from 1, and the
+    question kind's instruction after the question (kinds.py)."""
     body = "\n".join(PASSAGE.format(n=i, text=" ".join(p.chunk.text.split()))
                      for i, p in enumerate(passages, 1))
-    return [{"role": "system", "content": SYSTEM},
-            {"role": "user", "content": USER.format(passages=body, question=question)}]
+    user = USER.format(passages=body, question=question) + (f"\n\n{instruction}" if instruction else "")
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def entail_messages(text: str, claim: str) -> list[dict]:
+    claim = re.sub(r"^\W*(?:yes|no)\b\W*", "", MARKER.sub("", claim).strip(), flags=re.I)  # the polarity step's
+    return [{"role": "user", "content": ENTAIL.format(text=text, claim=claim[:1].upper() + claim[1:])}]
+
+
+def polarity_messages(text: str, question: str) -> list[dict]:
+    return [{"role": "user", "content": POLARITY.format(text=text, question=question)}]
 
 
 def check_messages(text: str, question: str) -> list[dict]:

@@ -118,13 +118,13 @@ def _records() -> list[Scored]:
 def test_score_per_record() -> None:
     got = [score(r) for r in _records()]
     assert got[0] == {"id": "q1", "correct": True, "em": 0.0, "f1": pytest.approx(0.5),
-                      "retrieval_hit": True, "citation_hits": 1}
+                      "retrieval_hit": True, "citation_hits": 1, "key_points": None, "inverted": False}
     assert got[1] == {"id": "q2", "correct": False, "em": 0.0, "f1": 0.0,
-                      "retrieval_hit": False, "citation_hits": 0}
+                      "retrieval_hit": False, "citation_hits": 0, "key_points": None, "inverted": False}
     assert got[2] == {"id": "q3", "correct": False, "em": 0.0, "f1": 0.0,
-                      "retrieval_hit": True, "citation_hits": 1}
+                      "retrieval_hit": True, "citation_hits": 1, "key_points": None, "inverted": False}
     assert got[3] == {"id": "q4", "correct": True, "em": 1.0, "f1": 1.0,
-                      "retrieval_hit": None, "citation_hits": None}
+                      "retrieval_hit": None, "citation_hits": None, "key_points": None, "inverted": False}
 
 
 def test_aggregate_every_key() -> None:
@@ -147,11 +147,36 @@ def test_aggregate_every_key() -> None:
         "total_p95_s": 8.95,
         "by_category": {"geo": {"n": 2, "accuracy": 1.0},
                         "history": {"n": 2, "accuracy": 0.0}},
+        "keypoint_accuracy": None, "by_kind": {}, "inverted_claims": 0,   # no must, polarity or kind
         "outcomes": {"answerable": {"right": 0, "wrong": 0, **{s: 0 for s in STAGES[1:]},
-                                    "citations_held_answer": 0, "confirm_held_answer": 0, "check_held_answer": 0},
+                                    "citations_held_answer": 0, "confirm_held_answer": 0, "check_held_answer": 0,
+                                    "entail_held_answer": 0, "polarity_held_answer": 0},
                      "unanswerable": {"answered": 0, **{s: 0 for s in STAGES[1:]}}},  # no stages recorded
     }
     assert list(aggregate(_records()[::-1])["by_category"]) == ["geo", "history"]
+
+
+def test_key_points_polarity_and_inverted_claims() -> None:
+    def rec(answer, answerable=True, abstained=False, **kw):
+        return Scored("x", answerable, abstained, answer, (), (), (), (), (), None, 1.0, **kw)
+
+    must = (("Stoltenberg",), ("Grushko",), ("Sherman",))
+    two = rec("Stoltenberg and Sherman spoke [1].", kind="list", must=must, min_points=2)
+    one = rec("Stoltenberg spoke [1].", kind="list", must=must, min_points=2)
+    every = rec("Stoltenberg and Sherman spoke [1].", kind="list", must=must)  # min 0: all three needed
+    denied = rec("No, Russia denied it [2].", kind="yesno", polarity="no", must=(("denied", "not"),))
+    flipped = rec("Yes, Russia intends to invade [2].", kind="yesno", polarity="no")  # the worst defect
+    hedged = rec("Russia denied it [2].", kind="yesno", polarity="no")  # no yes/no: not graded right
+    withheld = rec("", abstained=True, kind="yesno", polarity="no")
+    unanswerable_yes = rec("Yes, Biden attended [1].", answerable=False, kind="yesno", polarity="no")
+    got = [score(r) for r in (two, one, every, denied, flipped, hedged, withheld, unanswerable_yes)]
+    assert [g["correct"] for g in got] == [True, False, False, True, False, False, False, False]
+    assert [g["key_points"] for g in got[:4]] == [2, 1, 2, 1]
+    assert [g["inverted"] for g in got] == [False, False, False, False, True, False, False, True]
+    m = aggregate([two, one, every, denied, flipped, hedged, withheld, unanswerable_yes])
+    assert m["keypoint_accuracy"] == 0.2857 and m["inverted_claims"] == 2   # 2 of the 7 answerable graded ones
+    assert m["by_kind"] == {"list": {"n": 3, "accuracy": 0.3333}, "yesno": {"n": 4, "accuracy": 0.25},
+                            "unanswerable": {"n": 1, "accuracy": 0.0}}
 
 
 def test_outcomes_count_where_each_reply_went() -> None:
@@ -162,12 +187,15 @@ def test_outcomes_count_where_each_reply_went() -> None:
                    rec(True, "citations", "It is Paris, on Mars [2]."), rec(True, "citations", "Lyon."),
                    rec(True, "check", "Paris."), rec(True, "model", prompts.ABSTAIN), rec(True, "gate", ""),
                    rec(False, "shown", "Rome."), rec(False, "check", "Rome."), rec(False, "check", "Oslo."),
-                   rec(False, "citations", "Bern."), rec(True, "confirm", "Paris [1]."), rec(False, "confirm", "Bern.")
-                   ])["outcomes"]
+                   rec(False, "citations", "Bern."), rec(True, "confirm", "Paris [1]."), rec(False, "confirm", "Bern."),
+                   rec(True, "polarity", "Yes, Paris [1]."), rec(False, "polarity", "No, Bern [1]."),
+                   rec(True, "entail", "Lyon, not Paris [1].")])["outcomes"]
     assert o["answerable"] == {"right": 1, "wrong": 1, "gate": 1, "model": 1, "citations": 2,
                                "citations_held_answer": 1, "confirm": 1, "confirm_held_answer": 1,
-                               "check": 1, "check_held_answer": 1}
-    assert o["unanswerable"] == {"answered": 1, "gate": 0, "model": 0, "citations": 1, "confirm": 1, "check": 2}
+                               "check": 1, "check_held_answer": 1, "polarity": 1, "polarity_held_answer": 1,
+                               "entail": 1, "entail_held_answer": 1}
+    assert o["unanswerable"] == {"answered": 1, "gate": 0, "model": 0, "citations": 1, "confirm": 1, "check": 2,
+                                 "polarity": 1, "entail": 0}
 
 
 def test_aggregate_empty_and_unevidenced_citations() -> None:

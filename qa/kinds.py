@@ -1,0 +1,77 @@
+"""Question kinds: the shape of answer a question asks for, and what follows from it.
+
+A kind is recognised by the question's words (rules, no model pass: `kind_of` costs
+microseconds) and carries, as data, the instruction sent with the question
+(prompts.KIND_INSTRUCTIONS), how long the reply may be, how many passages a set not
+read whole gives the model, and whether the reply's yes/no is checked against the
+quoted sentences (api.Pipeline).
+
+    >>> [kind_of(q).name for q in ("Who led the US delegation?", "Did Russia deny it?",
+    ...  "Summarise the talks.", "List the officials quoted.", "Why did the talks fail?",
+    ...  "Compare what Truss and Sherman said.", "Who is Peskov, and what did he repeat?",
+    ...  "How many troops were there?", "Which countries are mentioned?")]
+    ['fact', 'yesno', 'summary', 'list', 'why', 'compare', 'twopart', 'fact', 'list']
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import prompts
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    max_tokens: int       # reply length cap, tokens (0 = config.max_tokens)
+    top_k: int            # passages a set not read whole gives the model (0 = config.top_k)
+    polarity: bool        # the reply opens with yes/no, checked against the quoted sentences
+    one_source: bool = True  # a claim cited to several sentences must be stated by one (a list's items need not)
+
+    @property
+    def instruction(self) -> str:
+        return prompts.KIND_INSTRUCTIONS[self.name]
+
+
+KINDS = {k.name: k for k in (
+    Kind("fact", 0, 0, False),
+    Kind("yesno", 0, 0, True),
+    Kind("list", 160, 6, False, one_source=False),
+    Kind("summary", 160, 6, False),
+    Kind("why", 128, 0, False),
+    Kind("compare", 160, 6, False),
+    Kind("twopart", 128, 6, False),
+)}
+
+_AUX = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|may|might|must)"
+# (kind, pattern): the first that matches names the kind; none -> fact
+RULES = (
+    ("summary", re.compile(r"\b(?:summar(?:y|i[sz]e)|sum up|overview|in brief|briefly|in short|gist|main points"
+                           r"|in a few sentences|what (?:is|was) (?:the|this) (?:article|text|document|story) about)\b",
+                           re.I)),
+    ("compare", re.compile(r"\b(?:compare|comparison|contrast|differ|difference|versus|vs\.?|the same)\b"
+                           r"|\bmore \w+(?: \w+)?,? \w+ or \w+", re.I)),
+    ("twopart", re.compile(r"[,;]? and (?:\w+ )?(?:what|who|whom|when|where|which|why|how)\b", re.I)),
+    ("yesno", re.compile(rf"^\s*{_AUX}\b", re.I)),
+    ("list", re.compile(r"^\s*(?:list|name|enumerate)\b|^\s*(?:which|what) (?:\w+ )?\w+s (?:are|were|did|does|do|have|had)\b"
+                        r"|^\s*(?:which|what) (?:\w+ )?(?:countries|cities|people|officials|areas|measures|meetings|words)\b",
+                        re.I)),
+    ("why", re.compile(r"^\s*(?:why|how)\b(?! (?:many|much|long|old|far|often)\b)", re.I)),
+)
+
+
+def polarity_of(reply: str) -> str:
+    """"yes" or "no" where a reply opens with it, else "".
+
+    >>> polarity_of("No, Russia denied it [2]."), polarity_of("Yes."), polarity_of("Nato said no.")
+    ('no', 'yes', '')
+    """
+    m = re.match(r"\W*(yes|no)\b", reply, re.I)
+    return m.group(1).lower() if m else ""
+
+
+def kind_of(question: str) -> Kind:
+    for name, pattern in RULES:
+        if pattern.search(question):
+            return KINDS[name]
+    return KINDS["fact"]

@@ -1,0 +1,136 @@
+"""Question kinds (qa/kinds.py): each kind's instruction and reply length reach the model, and a
+yes/no reply whose Yes or No the quoted sentences do not give is withheld (the polarity step)."""
+from dataclasses import replace
+
+import pytest
+
+from qa import cite, kinds, prompts
+from qa.api import Pipeline
+from qa.evaluate import stage
+from qa.types import Citation, Stage
+
+from conftest import ScriptedGenerator, ToyEmbedder
+
+DENIED = "No, Kremlin spokesman Dmitry Peskov repeated Russia's denials that it intends to invade Ukraine [1]."
+FLIPPED = "Yes, Kremlin spokesman Dmitry Peskov said Russia intends to invade Ukraine [1]."
+
+
+class Recording(ScriptedGenerator):
+    def __init__(self, replies, support=None):
+        super().__init__(replies, support)
+        self.max_tokens: list[int] = []
+
+    def stream(self, messages, max_tokens=96, not_first=""):
+        self.max_tokens.append(max_tokens)
+        yield from super().stream(messages, max_tokens, not_first)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Summarise the outcome of the talks.", "summary"), ("Give me an overview of the summit.", "summary"),
+    ("List the officials quoted in the article.", "list"), ("Which countries are mentioned?", "list"),
+    ("Why did the talks take place?", "why"), ("How did Grushko describe the talks?", "why"),
+    ("How many troops did Russia have?", "fact"), ("Did Russia deny it intends to invade?", "yesno"),
+    ("Is the council still meeting?", "yesno"), ("Compare what Truss and Sherman said.", "compare"),
+    ("How did Moscow's view differ from Washington's?", "compare"),
+    ("Which organisation meets next, and on what day?", "twopart"),
+    ("Who led the American delegation?", "fact"), ("When was the council established?", "fact"),
+])
+def test_kind_of(question, kind):
+    assert kinds.kind_of(question).name == kind
+
+
+def test_every_kind_has_its_instruction_and_fact_questions_keep_the_plain_prompt():
+    assert set(kinds.KINDS) == set(prompts.KIND_INSTRUCTIONS)
+    assert prompts.answer_messages("Q?", []) == prompts.answer_messages("Q?", [], kinds.KINDS["fact"].instruction)
+    for name in set(kinds.KINDS) - {"fact"}:
+        assert kinds.KINDS[name].instruction.strip()
+
+
+def test_a_list_question_gets_its_instruction_more_passages_and_a_longer_reply(toy_config):
+    gen = Recording(["Stoltenberg [1] and Grushko [2] were quoted."])
+    p = Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen)
+    answer = p.ask("List the Nato and Russia officials quoted.")
+    [messages] = gen.prompts
+    assert messages[1]["content"].endswith("Question: List the Nato and Russia officials quoted.\n\n"
+                                           + prompts.KIND_INSTRUCTIONS["list"])
+    assert gen.max_tokens == [kinds.KINDS["list"].max_tokens] and len(answer.passages) == kinds.KINDS["list"].top_k
+    fact = Recording([prompts.ABSTAIN])
+    Pipeline(toy_config, embedder=ToyEmbedder(), generator=fact).ask("Who led the Russian delegation?")
+    assert fact.max_tokens == [toy_config.max_tokens]
+    assert fact.prompts[0][1]["content"].endswith("Question: Who led the Russian delegation?")
+
+
+def yesno_pipeline(config, reply, p_yes):
+    # the answer check passes (0.9); then the polarity step reads the quoted sentences alone
+    gen = ScriptedGenerator([reply], support=[0.9, p_yes])
+    return Pipeline(replace(config, min_support=0.5), embedder=ToyEmbedder(), generator=gen), gen
+
+
+def test_a_yes_the_quoted_sentences_do_not_give_is_withheld(toy_config):
+    # the words agree with the quote ("no breakthrough"), so only the polarity step can see the Yes is wrong
+    p, gen = yesno_pipeline(toy_config, "Yes, those talks in Geneva ended with no breakthrough [1].", p_yes=0.1)
+    items = list(p.stream("Did Ms Sherman's talks with Russia in Geneva end with a breakthrough?"))
+    answer = items[-1]
+    assert Stage("polarity") in items and Stage("entail") not in items
+    assert answer.abstained and answer.text == prompts.ABSTAIN and stage(answer) == "polarity"
+    polarity_prompt = gen.checks[-1][0]["content"]
+    assert "Those talks in Geneva ended with no breakthrough." in polarity_prompt
+    assert polarity_prompt.endswith("Question: Did Ms Sherman's talks with Russia in Geneva end with a breakthrough?\n\n"
+                                    "According to the text, is the answer yes or no? Reply yes or no.")
+
+
+@pytest.mark.parametrize("question, reply", [
+    ("Does Russia intend to invade Ukraine?", FLIPPED),
+    ("What did Wendy Sherman say Russia brought to the talks?",
+     "Wendy Sherman said Russia brought something new to Wednesday's talks [1]."),
+])
+def test_a_claim_that_drops_its_quotes_negation_is_read_again_and_withheld(toy_config, question, reply):
+    gen = ScriptedGenerator([reply], support=[0.9, 0.2])  # the answer check passes; the entailment does not
+    p = Pipeline(replace(toy_config, min_support=0.5), embedder=ToyEmbedder(), generator=gen)
+    items = list(p.stream(question))
+    assert Stage("entail") in items and items[-1].abstained and stage(items[-1]) == "entail"
+    entail_prompt = gen.checks[-1][0]["content"]
+    claim = prompts.MARKER.sub("", reply).strip().removeprefix("Yes, ")  # the Yes is the polarity step's to judge
+    assert entail_prompt.endswith(f"Claim: {claim[0].upper() + claim[1:]}\n\n"
+                                  "Is the claim true according to the text? Answer yes or no.")
+    assert any(w in entail_prompt for w in ("denials", "nothing new"))
+
+
+def test_a_no_the_quoted_sentences_give_is_shown(toy_config):
+    p, _ = yesno_pipeline(toy_config, DENIED, p_yes=0.1)
+    answer = p.ask("Does Russia intend to invade Ukraine?")
+    assert not answer.abstained and answer.text.startswith("No, ") and stage(answer) == "shown"
+    assert "polarity_s" in answer.timings
+
+
+def test_the_same_no_is_withheld_when_the_sentences_say_yes(toy_config):
+    p, _ = yesno_pipeline(toy_config, DENIED, p_yes=0.8)
+    assert p.ask("Does Russia intend to invade Ukraine?").abstained
+
+
+def test_a_claim_with_words_its_sources_lack_is_read_again(toy_config):
+    # "condemned Russia's aggression" is Liz Truss's; the Sherman sentence holds most of the claim's words
+    reply = "Wendy Sherman led the American delegation and condemned Russia's aggression [1]."
+    gen = ScriptedGenerator([reply], support=[0.9, 0.2])
+    p = Pipeline(replace(toy_config, min_support=0.5), embedder=ToyEmbedder(), generator=gen)
+    answer = p.ask("What did the leader of the American delegation say about Russia?")
+    assert answer.abstained and stage(answer) == "entail"
+    assert "Claim: Wendy Sherman led the American delegation and condemned Russia's aggression." in gen.checks[1][0]["content"]
+
+
+def test_stitched_claims_are_read_against_each_source_alone():
+    text = "Grushko called it a heart-to-heart. Stoltenberg called it a defining moment."
+    v = cite.Verified("Stoltenberg called it a heart-to-heart [1] [2].",
+                      (Citation(1, "a", "d", 0, 35, text[0:35]), Citation(2, "b", "d", 36, 76, text[36:76])), False)
+    assert cite.disputed(v, lambda doc: text) == [("Stoltenberg called it a heart-to-heart.",
+                                                    ["Grushko called it a heart-to-heart.",
+                                                     "Stoltenberg called it a defining moment."])]
+    assert cite.disputed(v, lambda doc: text, stitched=False) == []  # a list's items: the word test alone
+    same = cite.Verified("Grushko called it a heart-to-heart [1].", v.citations[:1], False)
+    assert cite.disputed(same, lambda doc: text) == []  # every word in its source, no negation: no model pass
+
+
+def test_a_reply_without_yes_or_no_and_other_kinds_skip_the_polarity_step(toy_config):
+    p, gen = yesno_pipeline(toy_config, DENIED[4:], p_yes=0.9)  # "Kremlin spokesman ...": no Yes or No
+    answer = p.ask("Does Russia intend to invade Ukraine?")
+    assert not answer.abstained and "polarity_s" not in answer.timings and len(gen.checks) == 1
