@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Iterator
 
-from . import check, cite, documents, index as index_mod, kinds, models, prompts
+from . import cite, documents, index as index_mod, kinds, models, prompts, steps
 from .config import Config
 from .errors import BadQuestion
 from .retrieve import Retriever
@@ -136,7 +136,7 @@ class Pipeline:
 
     def stream(self, question: str, history=()) -> Iterator[str | Stage | Answer]:
         """Yield reply pieces as the model writes them, a Stage before each step that follows
-        (a second reading, the answer check, the confirming reading), and last the verified Answer."""
+        (a second reading, then the checks of steps.CHECKS), and last the verified Answer."""
         t0 = time.perf_counter()
         asked = self.check(question)
         generator = self.generator  # a missing model is reported now, not after retrieval
@@ -176,43 +176,19 @@ class Pipeline:
             checked = cite.verify(prompts.MARKER.sub("", raw), passages, documents.text_of, q)
             timings["reread_s"] = time.perf_counter() - now
             now = time.perf_counter()
-        support = None
-        if not checked.abstained and self.config.min_support > 0:
-            yield Stage("check")
-            support = check.support(self.checker, q, checked.citations, documents.text_of)
-            timings["check_s"] = time.perf_counter() - now
-            now = time.perf_counter()
-            if support < self.config.min_support:
+        seen: dict = {}  # what a step found that the Answer reports (the answer check's P(yes): "support")
+        for name, step in steps.CHECKS:
+            run = None if checked.abstained else step(self, q, kind, checked, seen)
+            if run is None:
+                continue
+            yield Stage(name)
+            if not run():
                 checked = cite.Verified(prompts.ABSTAIN, (), True)
-        disputed = cite.disputed(checked, documents.text_of, kind.one_source, q) if not checked.abstained else []
-        if disputed:  # a claim and its quote differ in a "not" or "denied", or one claim cites several sentences
-            yield Stage("entail")
-            if not all(any(self.checker.yes_probability(prompts.entail_messages(source, claim)) >= 0.5
-                           for source in sources) for claim, sources in disputed):
-                checked = cite.Verified(prompts.ABSTAIN, (), True)
-            timings["entail_s"] = time.perf_counter() - now
-            now = time.perf_counter()
-        said = kinds.polarity_of(checked.text) if kind.polarity and not checked.abstained else ""
-        if said:  # a yes/no reply: the quoted sentences, read alone, must give the same yes or no
-            yield Stage("polarity")
-            p_yes = self.checker.yes_probability(prompts.polarity_messages(
-                cite.context(checked.citations, documents.text_of, cite.REACH), q))
-            timings["polarity_s"] = time.perf_counter() - now
-            now = time.perf_counter()
-            if (p_yes >= 0.5) != (said == "yes"):
-                checked = cite.Verified(prompts.ABSTAIN, (), True)
-        if not checked.abstained and self.config.confirm and not self.whole:
-            # read again on the quoted sentences alone: a reply built on passages that do not answer
-            # the question often falls apart there ("The documents don't say.", or a claim they lack)
-            yield Stage("confirm")
-            ground = cite.quoted(checked.citations, documents.text_of)
-            again = "".join(generator.stream(prompts.answer_messages(q, ground, told), max_tokens, prompts.NOT_FIRST))
-            if cite.verify(prompts.MARKER.sub("", again), ground, documents.text_of, q).abstained:
-                checked = cite.Verified(prompts.ABSTAIN, (), True)
-            timings["confirm_s"] = time.perf_counter() - now
+            timings[f"{name}_s"] = time.perf_counter() - now
             now = time.perf_counter()
         timings["total_s"] = time.perf_counter() - t0
-        yield Answer(checked.text, checked.citations, checked.abstained, tuple(passages), timings, q, support, raw)
+        yield Answer(checked.text, checked.citations, checked.abstained, tuple(passages), timings, q,
+                     seen.get("support"), raw)
 
     @property
     def whole(self) -> bool:

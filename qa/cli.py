@@ -117,7 +117,12 @@ def cmd_eval(args, config: Config) -> int:
 def cmd_bench(args, config: Config) -> int:
     """Measure speed against raw llama.cpp (and LlamaIndex with --peer); writes bench.json.
 
-    Example: qa bench --quick"""
+    Example: qa bench --quick
+    qa bench --robustness runs every bad-input and corrupt-index case instead (robustness.json)."""
+    if args.robustness:
+        from .robustness import main as robustness
+
+        return robustness(["--out", args.out])
     from .bench import run
 
     run(config, peer=args.peer, questions=args.questions, out=args.out, quick=args.quick)
@@ -218,6 +223,7 @@ def parser() -> argparse.ArgumentParser:
     p = add("bench", cmd_bench)
     p.add_argument("--peer", action="store_true", help="also run LlamaIndex on the same model")
     p.add_argument("--quick", action="store_true", help="two questions, no peer")
+    p.add_argument("--robustness", action="store_true", help="the bad-input and corrupt-index figures instead")
     p.add_argument("--questions", default=None)
     p.add_argument("--out", default="runs/bench")
     p.add_argument("--docs", nargs="+")

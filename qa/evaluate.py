@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import cite, documents
+from . import cite, documents, steps
 from .config import Config
 from .errors import QAError
 from .metrics import Scored, aggregate, score
@@ -78,21 +78,15 @@ def evaluate(items: list[dict], pipeline, progress=True) -> list[tuple[dict, obj
 
 def stage(answer) -> str:
     """Where a reply went (metrics.STAGES): shown; or abstained by the retrieval gate (the model
-    never ran), by the model's own reply, by the citation check, by the answer check, or by the
-    confirming reading on the quoted sentences (a set not read whole)."""
+    never ran), by the model's own reply, by the citation check, or by the check of steps.CHECKS
+    that ran last (the first that withholds an answer ends the checks)."""
     if not answer.abstained:
         return "shown"
     if "generate_s" not in answer.timings:
         return "gate"
     if cite.is_abstention(answer.raw or ""):
         return "model"
-    if "confirm_s" in answer.timings:  # it runs last, on what the checks let through
-        return "confirm"
-    if "polarity_s" in answer.timings:  # a yes/no reply's Yes or No, read again on its quotes
-        return "polarity"
-    if "entail_s" in answer.timings:  # a claim whose negation its quote does not share
-        return "entail"
-    return "citations" if answer.support is None else "check"
+    return next((name for name in reversed(steps.NAMES) if f"{name}_s" in answer.timings), "citations")
 
 
 def run(testset: str, config: Config, out: str = "runs/eval", limit: int | None = None, pipeline=None) -> dict:

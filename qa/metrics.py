@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .kinds import polarity_of
 from .prompts import MARKER
+from .steps import NAMES
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _ASCII_PUNCT = set(string.punctuation)
@@ -149,9 +150,8 @@ class Scored:
 
 
 # Where a reply ends up: shown, or abstained by the retrieval gate (no model pass), by the model
-# itself, by the citation check (cite.verify), by the answer check (check.support) or by the
-# confirming reading on the quoted sentences (a set not read whole; api.Pipeline.stream).
-STAGES = ("shown", "gate", "model", "citations", "check", "entail", "polarity", "confirm")
+# itself, by the citation check (cite.verify), or by one of the checks of steps.CHECKS.
+STAGES = ("shown", "gate", "model", "citations", *NAMES)
 
 
 def _supported(quote: str, r: Scored) -> bool:
@@ -251,7 +251,7 @@ def outcomes(rows: list[tuple[Scored, dict]]) -> dict:
     una = {"answered": 0}
     for stage in STAGES[1:]:
         ans[stage] = una[stage] = 0
-        if stage in ("citations", "check", "entail", "polarity", "confirm"):
+        if stage in ("citations", *NAMES):
             ans[stage + "_held_answer"] = 0
     for r, s in rows:
         if r.stage not in STAGES:

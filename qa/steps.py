@@ -1,0 +1,60 @@
+"""The checks a verified reply passes before it is shown: a table of small named steps, folded in order
+by `api.Pipeline.stream`. Each step has one signature,
+
+    step(pipe, question, kind, verified, seen) -> None (not for this reply) | run: () -> bool (the answer stands)
+
+and its name is the chat's Stage, the timing key (`<name>_s`) and the stage `qa eval` names when it withholds
+an answer (metrics.STAGES). Adding, removing or reordering a check is one line of CHECKS.
+"""
+from __future__ import annotations
+
+from . import check, cite, documents, kinds, prompts
+
+
+def answer_check(pipe, q, kind, v, seen):
+    """Do the quoted sentences answer this question? (check.py; config.min_support 0 turns it off)"""
+    if pipe.config.min_support <= 0:
+        return None
+
+    def run() -> bool:
+        seen["support"] = check.support(pipe.checker, q, v.citations, documents.text_of)
+        return seen["support"] >= pipe.config.min_support
+    return run
+
+
+def entailment(pipe, q, kind, v, seen):
+    """Claims the word test cannot vouch for (a "not" its quote lacks, words its sources lack, several
+    sources stitched together: cite.disputed) stand only if the model reads one source as stating them."""
+    disputed = cite.disputed(v, documents.text_of, kind.one_source, q)
+    if not disputed:
+        return None
+    return lambda: all(any(pipe.checker.yes_probability(prompts.entail_messages(source, claim)) >= 0.5
+                           for source in sources) for claim, sources in disputed)
+
+
+def polarity(pipe, q, kind, v, seen):
+    """A yes/no reply: the quoted sentences, read alone, must give the same Yes or No."""
+    said = kinds.polarity_of(v.text) if kind.polarity else ""
+    if not said:
+        return None
+    text = cite.context(v.citations, documents.text_of, cite.REACH)
+    return lambda: (pipe.checker.yes_probability(prompts.polarity_messages(text, q)) >= 0.5) == (said == "yes")
+
+
+def confirm(pipe, q, kind, v, seen):
+    """A set not read whole asks the question again on the quoted sentences alone: a reply built on passages
+    that do not answer it often falls apart there ("The documents don't say.", or a claim they lack)."""
+    if not pipe.config.confirm or pipe.whole:
+        return None
+
+    def run() -> bool:
+        ground = cite.quoted(v.citations, documents.text_of)
+        again = "".join(pipe.generator.stream(prompts.answer_messages(q, ground, kind.instruction),
+                                              kind.max_tokens or pipe.config.max_tokens, prompts.NOT_FIRST))
+        return not cite.verify(prompts.MARKER.sub("", again), ground, documents.text_of, q).abstained
+    return run
+
+
+# (name, step), in the order they run; the first that does not let the answer stand withholds it
+CHECKS = (("check", answer_check), ("entail", entailment), ("polarity", polarity), ("confirm", confirm))
+NAMES = tuple(name for name, _ in CHECKS)
