@@ -160,7 +160,7 @@ class Pipeline:
             pieces.append(piece)
             yield piece
         raw = "".join(pieces)
-        checked = cite.verify(raw, passages, documents.text_of, q)
+        checked = cite.verify(kinds.itemize(raw) if kind.items else raw, passages, documents.text_of, q)
         now = time.perf_counter()
         timings["generate_s"] = now - (first or now)
         rejected = checked.abstained and not cite.is_abstention(raw)

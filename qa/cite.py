@@ -215,8 +215,11 @@ def disputed(verified: Verified, text_of, stitched: bool = True, question: str =
             continue
         bare = re.sub(r"^\W*(?:yes|no)\b\W*", "", claim, flags=re.I)  # the Yes/No is the polarity step's
         source = context(cites, text_of, REACH)
-        unsaid = set(tokens(bare)) - set(tokens(source)) - set(tokens(question))
-        if unsaid or negations(bare) != negations(" ".join(c.quote for c in cites)):
+        words = set(tokens(bare))
+        unsaid = words - set(tokens(source)) - set(tokens(question))
+        # a bare name or noun ("Jens Stoltenberg", a list's item) states nothing a "not" could invert
+        negated = len(words) > 2 and negations(bare) != negations(" ".join(c.quote for c in cites))
+        if unsaid or negated:
             out.append((claim, [source]))
     return out
 

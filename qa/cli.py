@@ -118,7 +118,12 @@ def cmd_bench(args, config: Config) -> int:
     """Measure speed against raw llama.cpp (and LlamaIndex with --peer); writes bench.json.
 
     Example: qa bench --quick
-    qa bench --robustness runs every bad-input and corrupt-index case instead (robustness.json)."""
+    qa bench --robustness runs every bad-input and corrupt-index case instead (robustness.json);
+    qa bench --backend http://127.0.0.1:8080/v1 times answers through that server against in-process."""
+    if args.backend:
+        from .remote import main as through
+
+        return through(["--bench", args.backend] + (["--questions", args.questions] if args.questions else []))
     if args.robustness:
         from .robustness import main as robustness
 
@@ -224,6 +229,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--peer", action="store_true", help="also run LlamaIndex on the same model")
     p.add_argument("--quick", action="store_true", help="two questions, no peer")
     p.add_argument("--robustness", action="store_true", help="the bad-input and corrupt-index figures instead")
+    p.add_argument("--backend", metavar="URL", help="per-answer latency through an OpenAI-compatible server")
     p.add_argument("--questions", default=None)
     p.add_argument("--out", default="runs/bench")
     p.add_argument("--docs", nargs="+")

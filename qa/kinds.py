@@ -27,6 +27,7 @@ class Kind:
     top_k: int            # passages a set not read whole gives the model (0 = config.top_k)
     polarity: bool        # the reply opens with yes/no, checked against the quoted sentences
     one_source: bool = True  # a claim cited to several sentences must be stated by one (a list's items need not)
+    items: bool = False      # the reply's items are verified one by one (itemize)
 
     @property
     def instruction(self) -> str:
@@ -36,7 +37,7 @@ class Kind:
 KINDS = {k.name: k for k in (
     Kind("fact", 0, 0, False),
     Kind("yesno", 0, 0, True),
-    Kind("list", 160, 6, False, one_source=False),
+    Kind("list", 160, 6, False, one_source=False, items=True),
     Kind("summary", 160, 6, False),
     Kind("why", 128, 0, False),
     Kind("compare", 160, 6, False),
@@ -58,6 +59,16 @@ RULES = (
                         re.I)),
     ("why", re.compile(r"^\s*(?:why|how)\b(?! (?:many|much|long|old|far|often)\b)", re.I)),
 )
+
+
+def itemize(reply: str) -> str:
+    r"""A list reply, one item a line, for the citation check to verify each item on its own: a sentence
+    naming eleven officials shares too few words with any one source sentence to pass whole.
+
+    >>> itemize("Jens Stoltenberg [1], Alexander Grushko [3] and Wendy Sherman [9].")
+    'Jens Stoltenberg [1]\nAlexander Grushko [3]\nWendy Sherman [9].'
+    """
+    return re.sub(r"(\[\d+(?:\s*,\s*\d+)*\])\s*(?:[,;]\s*(?:and\s+)?|and\s+)", "\\1\n", reply)
 
 
 def polarity_of(reply: str) -> str:

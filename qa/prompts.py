@@ -31,8 +31,10 @@ KIND_INSTRUCTIONS = {
     "fact": "",
     "yesno": "Start your reply with Yes or No, as the passages say, then the reason in the passages' words, "
              "ending with the passage number.",
-    "list": "Reply with every item the passages give, in one sentence, each item followed by its passage number.",
-    "summary": "Reply with two or three short sentences, each ending with its passage number.",
+    "list": "This question asks for several items: reply with a list, one item per line, each in the passages' "
+            "words and followed by its passage number.",
+    "summary": "This question asks for more than one fact: reply with two or three short sentences, each ending "
+               "with its passage number.",
     "why": "Reply with one or two sentences giving the reason or the way, as the passages state it, each ending "
            "with its passage number.",
     "compare": "Reply with one short sentence about each side, naming who or what it is about, each ending with "

@@ -341,29 +341,36 @@ def pipelines(url: str, config=None):
     return here, Pipeline(replace(config, llm_url=url), embedder=here.embedder)
 
 
-def compare(here, there, questions: list[str]) -> list[Pair]:
+def compare(here, there, questions: list[str]) -> Iterator[Pair]:
     """Each question answered by both pipelines, one after the other. Both are warmed up on the
     first question first (untimed), so the latencies are steady-state, not a cold start."""
     for pipe in (here, there):
         pipe.warm()
         pipe.ask(questions[0])
-    return [Pair(q, here.ask(q), there.ask(q)) for q in questions]
+    for q in questions:
+        yield Pair(q, here.ask(q), there.ask(q))
+
+
+HEADER = "in-process    server  answers    question"
+
+
+def row(p: Pair) -> str:
+    """Seconds per answer on each side and whether the answers agree (both texts when not)."""
+    line = (f"{p.here.timings['total_s']:8.2f} s {p.there.timings['total_s']:7.2f} s  "
+            f"{'same' if p.same else 'DIFFERENT'}  {p.question}")
+    return line if p.same else f"{line}\n    in-process: {p.here.text}\n    server:     {p.there.text}"
+
+
+def summary(pairs: list[Pair]) -> str:
+    import statistics
+
+    p50 = [statistics.median(getattr(p, side).timings["total_s"] for p in pairs) for side in ("here", "there")]
+    return (f"p50: in-process {p50[0]:.2f} s, server {p50[1]:.2f} s; "
+            f"{sum(p.same for p in pairs)} of {len(pairs)} answers the same")
 
 
 def report(pairs: list[Pair]) -> str:
-    """Seconds per answer on each side, whether the answers agree, and the medians."""
-    import statistics
-
-    lines = ["in-process    server  answers    question"]
-    for p in pairs:
-        lines.append(f"{p.here.timings['total_s']:8.2f} s {p.there.timings['total_s']:7.2f} s  "
-                     f"{'same' if p.same else 'DIFFERENT'}  {p.question}")
-        if not p.same:
-            lines.append(f"    in-process: {p.here.text}\n    server:     {p.there.text}")
-    p50 = [statistics.median(getattr(p, side).timings["total_s"] for p in pairs) for side in ("here", "there")]
-    lines.append(f"p50: in-process {p50[0]:.2f} s, server {p50[1]:.2f} s; "
-                 f"{sum(p.same for p in pairs)} of {len(pairs)} answers the same")
-    return "\n".join(lines)
+    return "\n".join([HEADER, *map(row, pairs), summary(pairs)])
 
 
 def main(argv=None) -> int:
@@ -382,7 +389,12 @@ def main(argv=None) -> int:
     try:
         with open(args.questions, encoding="utf-8") as f:
             questions = [json.loads(line)["question"] for line in f if line.strip()][:args.limit]
-        print(report(compare(*pipelines(args.bench), questions)))
+        print(HEADER)
+        pairs = []
+        for pair in compare(*pipelines(args.bench), questions):  # each line as soon as it is measured
+            pairs.append(pair)
+            print(row(pair), flush=True)
+        print(summary(pairs))
     except QAError as e:
         print(f"qa: error: {e}", file=sys.stderr)
         return 2

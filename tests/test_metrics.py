@@ -172,6 +172,7 @@ def test_key_points_polarity_and_inverted_claims() -> None:
     got = [score(r) for r in (two, one, every, denied, flipped, hedged, withheld, unanswerable_yes)]
     assert [g["correct"] for g in got] == [True, False, False, True, False, False, False, False]
     assert [g["key_points"] for g in got[:4]] == [2, 1, 2, 1]
+    assert score(rec("The Russia-Nato talks [1].", must=(("Nato",), ("talks",))))["key_points"] == 2
     assert [g["inverted"] for g in got] == [False, False, False, False, True, False, False, True]
     m = aggregate([two, one, every, denied, flipped, hedged, withheld, unanswerable_yes])
     assert m["keypoint_accuracy"] == 0.2857 and m["inverted_claims"] == 2   # 2 of the 7 answerable graded ones

@@ -48,7 +48,8 @@ def test_parse_pairs_history_and_strips_our_sources_list():
         {"role": "system", "content": "be brief"},
         {"role": "user", "content": QUESTION},
         {"role": "assistant", "content": SHERMAN + SOURCES + f'- [1] a.txt:1-9 "{SHERMAN_QUOTE}"'},
-        {"role": "user", "content": [{"type": "text", "text": "What did she say"}, {"type": "text", "text": "about troops?"}]},
+        {"role": "user", "content": [{"type": "text", "text": "What did she say"},
+                                     {"type": "text", "text": "about troops?"}]},
     ], "stream": True})
     assert req == openai_api.Request("What did she say\nabout troops?", ((QUESTION, SHERMAN),), True)
 

@@ -187,7 +187,8 @@ def test_the_api_key_is_sent_as_a_bearer_token_and_shown_nowhere(monkeypatch):
         with pytest.raises(BackendError) as e:
             list(gen.stream(MESSAGES))
     assert s.requests[0][2]["Authorization"] == "Bearer sk-secret-123"
-    assert str(e.value) == f"the model server at {s.url} refused the request (HTTP 401): the key in QA_LLM_API_KEY was refused"
+    assert str(e.value) == (f"the model server at {s.url} refused the request (HTTP 401): "
+                            f"the key in QA_LLM_API_KEY was refused")
     assert "sk-secret" not in repr(gen) + repr(vars(gen)) + str(e.value)
 
 
@@ -202,7 +203,8 @@ def test_server_down_is_one_line():
     url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     with pytest.raises(BackendError) as e:
         list(OpenAIGenerator(url, "m").stream(MESSAGES))
-    assert str(e.value) == f"cannot reach the model server at {url}: connection refused (is it running? QA_LLM_URL names it)"
+    assert str(e.value) == (f"cannot reach the model server at {url}: connection refused "
+                            f"(is it running? QA_LLM_URL names it)")
 
 
 def test_wrong_url_says_to_end_it_in_v1():
@@ -316,7 +318,8 @@ def test_compare_reports_latency_and_differences(toy_config):
     with fake_server(replying(SHERMAN, SHERMAN, "Wendy Sherman led it [1].")) as s:
         here = Pipeline(toy_config, embedder=ToyEmbedder(), generator=ScriptedGenerator(replies))
         there = Pipeline(replace(toy_config, llm_url=s.url, llm_model="m"), embedder=here.embedder)
-        pairs = compare(here, there, ["Who led the American delegation?", "Who led the American delegation, again?"])
+        questions = ["Who led the American delegation?", "Who led the American delegation, again?"]
+        pairs = list(compare(here, there, questions))
     assert [p.same for p in pairs] == [True, False]
     assert pairs[1].here.abstained and pairs[1].there.citations[0].quote == SHERMAN_QUOTE
     lines = report(pairs).splitlines()
@@ -353,7 +356,8 @@ def llama_server(model: str, n_ctx: int, threads: int, timeout: float = 180):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"llama_cpp.server did not start: {proc.stderr.read()[-2000:] if proc.poll() is not None else 'timeout'}")
+                    why = proc.stderr.read()[-2000:] if proc.poll() is not None else "timeout"
+                    pytest.fail(f"llama_cpp.server did not start: {why}")
                 time.sleep(0.5)
         yield url
     finally:
@@ -374,7 +378,7 @@ def test_through_llama_cpp_server_the_answers_match_in_process(article_dir, tmp_
 
     config = Config.from_env(docs=(str(article_dir),), index_dir=str(tmp_path / "index"), draft_tokens=0)
     with llama_server(str(models.resolve(config.model)), config.n_ctx, config.threads()) as url:
-        pairs = compare(*pipelines(url, config), QUESTIONS)
+        pairs = list(compare(*pipelines(url, config), QUESTIONS))
     print(report(pairs))
     for p in pairs:
         print(f"{p.question}: in-process {p.here.timings['total_s']:.1f} s {p.here.text!r} (support {p.here.support}); "
