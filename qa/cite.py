@@ -155,7 +155,9 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
             cites.setdefault((n, s, e), Citation(n, passages[n - 1].chunk.id, doc, s, e, quote))
             marks.append(n)
         end = claim_text[-1] if claim_text[-1] in ".!?" else "."
-        kept.append(claim_text.rstrip(".!? ") + "".join(f" [{n}]" for n in dict.fromkeys(marks)) + end)
+        shown = claim_text.rstrip(".!? ") + "".join(f" [{n}]" for n in dict.fromkeys(marks)) + end
+        if shown not in kept:  # a reply that repeats itself ("US [10]. US [10]. ...") shows each claim once
+            kept.append(shown)
     if not kept:
         return Verified(ABSTAIN, (), True)
     ordered = tuple(sorted(cites.values(), key=lambda c: (c.n, c.start)))
@@ -192,35 +194,42 @@ def claims(verified: Verified) -> list[tuple[str, tuple[Citation, ...]]]:
     return out
 
 
-def disputed(verified: Verified, text_of, stitched: bool = True, question: str = "") -> list[tuple[str, list[str]]]:
-    """(claim, source texts) for the shown claims the word test cannot vouch for, for the model to read
-    (api.Pipeline's entailment step; the claim stands if one source text states it):
-    a claim whose negating words differ from its quotes' ("Russia brought something new" quoted from
-    "brought nothing new"), or that says words neither its source sentences nor the question hold
-    ("Wendy Sherman condemned Russia's aggression", quoted from a Sherman sentence that does not say
-    it), read against its source sentences together; and, with `stitched`, a claim
-    cited to several source sentences ("Stoltenberg [1] described the talks as a heart-to-heart [4]"),
-    read against each on its own, since one of them must say it all, speaker included.
+SURE = 0.8  # P(yes) a claim needs when its quote is negated and it is not, or the other way round
 
-    >>> v = Verified("Nato agreed [1].", (Citation(1, "c", "d", 0, 18, "Nato did not agree"),), False)
-    >>> disputed(v, lambda doc: "Nato did not agree. Russia left.")
-    [('Nato agreed.', ['Nato did not agree.'])]
+
+def disputed(verified: Verified, text_of, stitched: bool = True,
+             question: str = "") -> list[tuple[str, list[str], float]]:
+    """(claim, source texts, P(yes) needed) for the shown claims the word test cannot vouch for, for the
+    model to read (steps.entailment: the claim stands if one source text states it with that P(yes)):
+    - a name or number of the claim that its cited sentences lack ("Stoltenberg described the talks as a
+      heart-to-heart", quoted from Grushko's sentence): no source states it (an empty list), it goes;
+    - a claim negated where its quote is not, or the other way round ("Russia brought something new" quoted
+      from "brought nothing new"): read against its sources together, and only a sure yes (SURE) keeps it;
+    - a claim with words its sources and the question lack ("Wendy Sherman condemned Russia's aggression",
+      quoted from a Sherman sentence that does not say it): read against its sources together;
+    - with `stitched`, a claim cited to several source sentences: read against each on its own.
+
+    >>> v = Verified("Nato agreed to more talks [1].", (Citation(1, "c", "d", 0, 27, "Nato did not agree to talks"),), False)
+    >>> disputed(v, lambda doc: "Nato did not agree to talks. Russia left.")
+    [('Nato agreed to more talks.', ['Nato did not agree to talks.'], 0.8)]
     """
     out = []
     for claim, cites in claims(verified):
-        if stitched and len(cites) > 1:
-            out.append((claim, [context((c,), text_of, REACH) for c in cites]))
-            continue
         if not cites:
             continue
         bare = re.sub(r"^\W*(?:yes|no)\b\W*", "", claim, flags=re.I)  # the Yes/No is the polarity step's
         source = context(cites, text_of, REACH)
-        words = set(tokens(bare))
-        unsaid = words - set(tokens(source)) - set(tokens(question))
-        # a bare name or noun ("Jens Stoltenberg", a list's item) states nothing a "not" could invert
-        negated = len(words) > 2 and negations(bare) != negations(" ".join(c.quote for c in cites))
-        if unsaid or negated:
-            out.append((claim, [source]))
+        if not _holds(source, key_terms(bare)):
+            out.append((claim, [], 1.0))
+        elif stitched and len(cites) > 1:
+            out.append((claim, [context((c,), text_of, REACH) for c in cites], 0.5))
+        else:
+            words = set(tokens(bare))
+            # a bare name or noun ("Jens Stoltenberg", a list's item) states nothing a "not" could invert
+            if len(words) > 2 and bool(negations(bare)) != bool(negations(" ".join(c.quote for c in cites))):
+                out.append((claim, [source], SURE))
+            elif words - set(tokens(source)) - set(tokens(question)):
+                out.append((claim, [source], 0.5))
     return out
 
 

@@ -23,13 +23,14 @@ def answer_check(pipe, q, kind, v, seen):
 
 
 def entailment(pipe, q, kind, v, seen):
-    """Claims the word test cannot vouch for (a "not" its quote lacks, words its sources lack, several
-    sources stitched together: cite.disputed) stand only if the model reads one source as stating them."""
+    """Claims the word test cannot vouch for (a name its sources lack, a "not" its quote lacks, words its
+    sources lack, several sources stitched together: cite.disputed) stand only if the model reads one
+    source as stating them."""
     disputed = cite.disputed(v, documents.text_of, kind.one_source, q)
     if not disputed:
         return None
-    return lambda: all(any(pipe.checker.yes_probability(prompts.entail_messages(source, claim)) >= 0.5
-                           for source in sources) for claim, sources in disputed)
+    return lambda: all(any(pipe.checker.yes_probability(prompts.entail_messages(source, claim)) >= bar
+                           for source in sources) for claim, sources, bar in disputed)
 
 
 def polarity(pipe, q, kind, v, seen):

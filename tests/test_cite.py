@@ -1,7 +1,8 @@
 from qa.chunk import chunk_text
 from qa.cite import is_abstention, key_terms, verify
 from qa.prompts import ABSTAIN
-from qa.types import Passage
+from qa import cite
+from qa.types import Chunk, Passage
 
 DOC = ("Wendy Sherman, the US deputy secretary of state who led the American delegation, said Russia "
        "brought nothing new to the talks. Nato said it was united.\n\n"
@@ -166,3 +167,13 @@ def test_a_second_quote_is_shown_only_for_words_the_question_does_not_supply():
     more = verify("The US and Nato vowed to shore up the eastern flank and to push back on the proposals [1] [2].",
                   ps, text_of, "What did the US and Nato vow?")
     assert [c.n for c in more.citations] == [1, 2]  # "push", "proposals": the question did not say them
+
+
+def test_a_claim_the_reply_repeats_is_shown_once():
+    from qa import kinds
+
+    text = "Wendy Sherman led the American delegation. Liz Truss spoke."
+    p = Passage(Chunk("c1", "d", 0, len(text), text), 1.0)
+    v = cite.verify(kinds.itemize("Wendy Sherman [1], Wendy Sherman [1], Liz Truss [1], Wendy Sherman [1]"),
+                    [p], lambda doc: text, "Name the officials.")
+    assert v.text == "Wendy Sherman [1]. Liz Truss [1]."

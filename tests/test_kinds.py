@@ -124,8 +124,11 @@ def test_stitched_claims_are_read_against_each_source_alone():
                       (Citation(1, "a", "d", 0, 35, text[0:35]), Citation(2, "b", "d", 36, 76, text[36:76])), False)
     assert cite.disputed(v, lambda doc: text) == [("Stoltenberg called it a heart-to-heart.",
                                                     ["Grushko called it a heart-to-heart.",
-                                                     "Stoltenberg called it a defining moment."])]
+                                                     "Stoltenberg called it a defining moment."], 0.5)]
     assert cite.disputed(v, lambda doc: text, stitched=False) == []  # a list's items: the word test alone
+    misnamed = cite.Verified("Stoltenberg called it a heart-to-heart [1].", v.citations[:1], False)
+    assert cite.disputed(misnamed, lambda doc: text, question="Did Stoltenberg call it that?") == [
+        ("Stoltenberg called it a heart-to-heart.", [], 1.0)]  # his name is not in the one sentence cited
     same = cite.Verified("Grushko called it a heart-to-heart [1].", v.citations[:1], False)
     assert cite.disputed(same, lambda doc: text) == []  # every word in its source, no negation: no model pass
 
