@@ -130,6 +130,11 @@ def best_quote(claim: set[str], doc_text: str, p: Passage) -> tuple[float, int, 
     return best
 
 
+def _marks(sentence: str) -> list[int]:
+    """The passage numbers a sentence's citation markers name, in order: "[1, 3] ... [2]" -> [1, 3, 2]."""
+    return [int(n) for m in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", m.group(1))]
+
+
 def verify(answer: str, passages: list[Passage], text_of, question: str = "") -> Verified:
     """Keep the supported sentences of `answer`, each with verified citations."""
     if is_abstention(answer) or not passages:
@@ -141,7 +146,7 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
         claim = set(tokens(claim_text))
         if not claim:
             continue
-        cited = [int(n) for m in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", m.group(1))]
+        cited = _marks(sentence)
         cited = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
         found = _support(claim, cited, passages, text_of)
         if not _covered(claim, claim_text, found, passages, question, text_of):
@@ -189,8 +194,8 @@ def claims(verified: Verified) -> list[tuple[str, tuple[Citation, ...]]]:
     out = []
     for a, b in sentences(verified.text):
         sentence = verified.text[a:b]
-        marks = [int(n) for m in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", m.group(1))]
-        out.append((MARKER.sub("", sentence).strip(), tuple(c for n in dict.fromkeys(marks) for c in by_n.get(n, ()))))
+        cited = tuple(c for n in dict.fromkeys(_marks(sentence)) for c in by_n.get(n, ()))
+        out.append((MARKER.sub("", sentence).strip(), cited))
     return out
 
 
@@ -199,7 +204,8 @@ SURE = 0.8  # P(yes) a claim needs when its quote is negated and it is not, or t
 
 def disputed(verified: Verified, text_of, stitched: bool = True,
              question: str = "") -> list[tuple[str, list[str], float]]:
-    """(claim, source texts, P(yes) needed) for the shown claims the word test cannot vouch for, for the
+    """(claim, source texts, P(yes) needed) for the shown claims the word test cannot vouch for (a claim
+    without its opening Yes/No, which is the polarity step's to judge), for the
     model to read (steps.entailment: the claim stands if one source text states it with that P(yes)):
     - a name or number of the claim that its cited sentences lack ("Stoltenberg described the talks as a
       heart-to-heart", quoted from Grushko's sentence): no source states it (an empty list), it goes;
@@ -217,19 +223,20 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
     for claim, cites in claims(verified):
         if not cites:
             continue
-        bare = re.sub(r"^\W*(?:yes|no)\b\W*", "", claim, flags=re.I)  # the Yes/No is the polarity step's
+        bare = re.sub(r"^\W*(?:yes|no)\b\W*", "", claim, flags=re.I)
+        said = bare[:1].upper() + bare[1:]  # as the model reads it
         source = context(cites, text_of, REACH)
         if not _holds(source, key_terms(bare)):
-            out.append((claim, [], 1.0))
+            out.append((said, [], 1.0))
         elif stitched and len(cites) > 1:
-            out.append((claim, [context((c,), text_of, REACH) for c in cites], 0.5))
+            out.append((said, [context((c,), text_of, REACH) for c in cites], 0.5))
         else:
             words = set(tokens(bare))
             # a bare name or noun ("Jens Stoltenberg", a list's item) states nothing a "not" could invert
             if len(words) > 2 and bool(negations(bare)) != bool(negations(" ".join(c.quote for c in cites))):
-                out.append((claim, [source], SURE))
+                out.append((said, [source], SURE))
             elif words - set(tokens(source)) - set(tokens(question)):
-                out.append((claim, [source], 0.5))
+                out.append((said, [source], 0.5))
     return out
 
 

@@ -73,8 +73,7 @@ def answer_messages(question: str, passages, instruction: str = "") -> list[dict
 
 
 def entail_messages(text: str, claim: str) -> list[dict]:
-    claim = re.sub(r"^\W*(?:yes|no)\b\W*", "", MARKER.sub("", claim).strip(), flags=re.I)  # the polarity step's
-    return [{"role": "user", "content": ENTAIL.format(text=text, claim=claim[:1].upper() + claim[1:])}]
+    return [{"role": "user", "content": ENTAIL.format(text=text, claim=claim)}]
 
 
 def polarity_messages(text: str, question: str) -> list[dict]:
