@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 import threading
 import time
+from dataclasses import replace
+from pathlib import Path
 from typing import Iterator
 
 from . import cite, documents, index as index_mod, kinds, models, prompts, steps
 from .config import Config
-from .errors import BadQuestion
-from .retrieve import Retriever
+from .errors import BadQuestion, DocumentError, QAError
+from .retrieve import Retriever, best_sentences
 from .types import Answer, Chunk, Passage, Stage
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
@@ -93,8 +95,6 @@ class Pipeline:
 
     def add_documents(self, paths, progress=None):
         """Index more files or folders alongside the current ones (a new document set)."""
-        from dataclasses import replace
-
         before = self.config
         self.config = replace(before, docs=tuple(dict.fromkeys(before.docs + tuple(map(str, paths)))))
         try:
@@ -105,6 +105,29 @@ class Pipeline:
 
     def documents(self) -> list[str]:
         return self.index.docs
+
+    def remove_documents(self, names: list[str]) -> list[str]:
+        """Take documents out of the index; returns their names (index.find: a name, a path, or a
+        file name only one document has; else UnknownDocument, one line, and nothing changes).
+
+        An uploaded document (in <index_dir>/uploads/) is deleted, and a root left without documents
+        leaves config.docs. Any other is recorded as excluded in the manifest, so the next build of
+        its folder leaves it out (`qa docs restore` brings it back). Nothing is embedded."""
+        with self._build_lock:
+            idx = self._index if self._index is not None else index_mod.stored(self.config)
+            docs = index_mod.find(names, idx.docs, idx.manifest.get("excluded", ()))
+            if set(docs) == set(idx.docs):
+                raise DocumentError("that would leave no document in the index; add another one first")
+            uploads = documents.locate(Path(self.config.index_dir) / "uploads")
+            deleted = [d for d in docs if documents.doc_path(d).resolve().is_relative_to(uploads)]
+            for d in deleted:
+                documents.doc_path(d).unlink(missing_ok=True)
+            config = replace(self.config, docs=tuple(r for r in self.config.docs if _has_documents(r)))
+            smaller = index_mod.remove(idx, docs, index_mod.set_dir(config), [d for d in docs if d not in deleted])
+            loaded, self.config = self._index is not None, config
+            self._index = smaller if loaded else None
+            self._retriever = Retriever(smaller, self.embedder) if loaded else None
+        return docs
 
     def text_of(self, doc: str) -> str:
         return documents.text_of(doc)
@@ -152,7 +175,7 @@ class Pipeline:
             return
         pieces, first = [], None
         self.prefill()
-        messages = prompts.answer_messages(q, passages, told)
+        messages = prompts.answer_messages(q, passages, told, documents.title)
         for piece in generator.stream(messages, max_tokens, prompts.NOT_FIRST):
             if first is None:
                 first = time.perf_counter()
@@ -168,7 +191,7 @@ class Pipeline:
         if focus is not None:  # the reply fails the citation check, but one source sentence backs most of it
             yield Stage("reread")
             pieces = []
-            for piece in generator.stream(prompts.answer_messages(q, [focus], told), max_tokens, prompts.NOT_FIRST):
+            for piece in generator.stream(prompts.answer_messages(q, [focus], told, documents.title), max_tokens, prompts.NOT_FIRST):
                 pieces.append(piece)
                 yield piece
             raw = "".join(pieces)
@@ -182,13 +205,16 @@ class Pipeline:
             if run is None:
                 continue
             yield Stage(name)
-            if not run():
+            verdict = run()
+            if isinstance(verdict, cite.Verified):  # the step kept part of the answer (a list's items)
+                checked = verdict
+            elif not verdict:
                 checked = cite.Verified(prompts.ABSTAIN, (), True)
             timings[f"{name}_s"] = time.perf_counter() - now
             now = time.perf_counter()
         timings["total_s"] = time.perf_counter() - t0
-        yield Answer(checked.text, checked.citations, checked.abstained, tuple(passages), timings, q,
-                     seen.get("support"), raw)
+        titled = tuple(replace(c, title=documents.title(c.doc)) for c in checked.citations)
+        yield Answer(checked.text, titled, checked.abstained, tuple(passages), timings, q, seen.get("support"), raw)
 
     @property
     def whole(self) -> bool:
@@ -214,9 +240,14 @@ class Pipeline:
         loaded, and there is no retrieval gate; the reply's own abstention, the citation check
         and the answer check decide (an off-topic question costs a model pass, not 0.1 s)."""
         everything = self._whole_chunks()
-        if everything is None:
-            return self.retriever.search(question, k or self.config.top_k)
-        return [Passage(c, 0.0, 0.0) for c in everything]
+        if everything is not None:
+            return [Passage(c, 0.0, 0.0) for c in everything]
+        found = self.retriever.search(question, k or self.config.top_k)
+        if not self.config.focus_chars or not found:
+            return found
+        # a kind that reads more passages (a summary, a list) gets a larger budget
+        budget = self.config.focus_chars * (2 if k > self.config.top_k else 1)
+        return best_sentences(found, question, self.embedder, documents.text_of, budget)
 
     def prefill(self) -> None:
         """Pin the prompt prefix every question shares, so that the answer check, which uses the
@@ -226,7 +257,8 @@ class Pipeline:
         if not hasattr(self.generator, "prefill"):
             return
         if self.whole:
-            messages = prompts.answer_messages(prompts.SLOT, [Passage(c, 0.0) for c in self._whole_chunks()])
+            messages = prompts.answer_messages(prompts.SLOT, [Passage(c, 0.0) for c in self._whole_chunks()],
+                                               title_of=documents.title)
             self.generator.prefill(messages, prompts.SLOT, str(self.index.dir))
         else:  # "[1] {question}" stands in for the passages: the prefix ends where they begin
             slot = Passage(Chunk("", "", 0, 0, prompts.SLOT), 0.0)
@@ -251,6 +283,15 @@ class Pipeline:
     def ask(self, question: str, history=()) -> Answer:
         *_, answer = self.stream(question, history)
         return answer
+
+
+def _has_documents(root: str) -> bool:
+    """A root still names a document (an upload removed from it may have been its last)."""
+    try:
+        documents.expand([root])
+    except QAError:
+        return False
+    return True
 
 
 def _quietly(fn) -> None:

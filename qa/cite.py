@@ -199,6 +199,20 @@ def claims(verified: Verified) -> list[tuple[str, tuple[Citation, ...]]]:
     return out
 
 
+def keep_sentences(verified: Verified, keep: list[bool]) -> Verified:
+    r"""The verified answer with only the sentences (a list's items: one a line) that `keep` marks, in
+    the order of `claims`, and only the citations their markers name.
+
+    >>> v = Verified("Oslo [1]\nNato [2]\nRiga [3].", (Citation(1, "a", "d", 0, 4, "Oslo"),
+    ...     Citation(2, "b", "d", 9, 13, "Nato"), Citation(3, "c", "d", 20, 24, "Riga")), False)
+    >>> w = keep_sentences(v, [True, False, True]); w.text, [c.n for c in w.citations]
+    ('Oslo [1]\nRiga [3].', [1, 3])
+    """
+    spans = [verified.text[a:b] for (a, b), k in zip(sentences(verified.text), keep) if k]
+    shown = {n for s in spans for n in _marks(s)}
+    return Verified("\n".join(spans), tuple(c for c in verified.citations if c.n in shown), not spans)
+
+
 SURE = 0.8  # P(yes) a claim needs when its quote is negated and it is not, or the other way round
 
 
@@ -368,8 +382,10 @@ def _covered(claim, claim_text, found, passages, question, text_of) -> bool:
     asked = key_terms(question, initial=False)
     sentences_of = {n: context((Citation(n, passages[n - 1].chunk.id, passages[n - 1].chunk.doc, s, e, ""),),
                                text_of, REACH) for n, (_, s, e, _) in found}
-    # the passage, with the sentence that says who "he" is when the quote opens with "He claimed ..."
-    if not any(_holds(passages[n - 1].chunk.text + " " + sentence, said + asked)
+    # the passage, with the sentence that says who "he" is when the quote opens with "He claimed ...", and
+    # for a passage cut to its best sentences the chunk it was cut from, which held the question's names
+    if not any(_holds(passages[n - 1].chunk.text + " " + sentence, said)
+               and _holds(" ".join((passages[n - 1].chunk.text, passages[n - 1].context, sentence)), asked)
                for n, sentence in sentences_of.items()):
         return False
     return any(_holds(sentences_of[n], said) for n, q in found if q[0] >= MIN_SUPPORT)

@@ -18,13 +18,16 @@ def cmd_index(args, config: Config) -> int:
     """Build or update the index of seeds/ or the given files and folders.
 
     Example: qa index seeds/ notes/report.md
-    Only new or changed documents are embedded again. A set short enough to be read whole
-    also gets its shared prompt prefix evaluated by the model and saved beside the index,
-    so the first question of the next process is as quick as any other."""
+    Only new or changed documents are embedded again; a moved or renamed one keeps its vectors,
+    a deleted one is dropped, and one removed with `qa docs remove` stays out. A progress bar on
+    stderr counts the documents embedded. A set short enough to be read whole also gets its
+    shared prompt prefix evaluated by the model and saved beside the index, so the first
+    question of the next process is as quick as any other."""
     from .api import Pipeline
 
     pipe = Pipeline(config)
-    idx = pipe.build(progress=lambda done, total, msg: print(f"  {msg}", file=sys.stderr))
+    with Bar() as bar:
+        idx = pipe.build(progress=bar)
     print(f"indexed {len(idx.docs)} document(s), {len(idx.chunks)} chunks -> {idx.dir}")
     if pipe.whole and not config.llm_url:  # a model server (QA_LLM_URL) keeps its own prompt cache
         try:
@@ -34,6 +37,72 @@ def cmd_index(args, config: Config) -> int:
         else:
             print(f"read whole: prompt prefix saved -> {idx.dir}")
     return 0
+
+
+class Bar:
+    """index.build's progress(done, total, message) as a tqdm bar on stderr: documents embedded of
+    those to embed, elapsed time, and the message (chunks embedded); a message without a total
+    (a corrupt index being rebuilt) is a line of its own."""
+
+    def __init__(self):
+        self.bar = None
+
+    def __call__(self, done: int, total: int, msg: str) -> None:
+        if not total:
+            print(f"  {msg}", file=sys.stderr)
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="doc", desc="indexing", file=sys.stderr, dynamic_ncols=True,
+                            bar_format="{desc} {n}/{total} documents |{bar}| {elapsed}{postfix}")
+        self.bar.n = done
+        self.bar.set_postfix_str(msg, refresh=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_docs(args, config: Config) -> int:
+    """List the documents of the index, or remove some from it (no embedding either way).
+
+    Example: qa docs --docs notes/
+             qa docs remove old-minutes.md --docs notes/
+    The list gives each document's name, characters, chunks and the start of its sha256.
+    `remove NAME ...` takes a document's path or a file name only one document has. A removed
+    document stays out of later `qa index` runs of the same folders, although its file is
+    still there (the manifest lists it as excluded); `restore NAME ...` brings it back at the
+    next `qa index`. A document uploaded in the chat (index/uploads/) is deleted instead."""
+    from . import index as ix
+
+    action, names = (args.action or ["list"])[0], (args.action or [])[1:]
+    if action == "list" and not names:
+        idx = ix.stored(config)
+        rows = ix.describe(idx)
+        width = max(len(d) for d, *_ in rows)
+        for doc, chars, chunks, digest in rows:
+            print(f"{doc:<{width}}  {chars:>9,} chars  {chunks:>6,} chunks  {digest[:12]}")
+        print(f"{len(rows)} document(s), {len(idx.chunks)} chunks in {idx.dir}"
+              + (f"; removed: {', '.join(idx.manifest['excluded'])}" if idx.manifest.get("excluded") else ""))
+        return 0
+    if action not in ("remove", "restore") or not names:
+        raise UsageError("use `qa docs`, `qa docs remove NAME ...` or `qa docs restore NAME ...`")
+    if action == "restore":
+        print(f"restored {', '.join(ix.restore(config, names))}; `qa index` indexes them again")
+        return 0
+    from .api import Pipeline
+
+    gone = Pipeline(config).remove_documents(names)
+    print(f"removed {', '.join(gone)}")
+    return 0
+
+
+class UsageError(QAError):
+    pass
 
 
 def cmd_ask(args, config: Config) -> int:
@@ -90,13 +159,18 @@ def cmd_serve(args, config: Config) -> int:
 
     Example: qa serve --port 7860
     OpenAI clients reach the same answers at http://127.0.0.1:7860/v1 (model "qa"; QA_API_KEY
-    set on the server makes it a bearer token every /v1 request needs)."""
+    set on the server makes it a bearer token every /v1 request needs).
+    It listens on this machine only; --host 0.0.0.0 opens it to the network, with no login
+    (a warning says so). Uploads: up to --max-upload-mb (QA_MAX_UPLOAD_MB, 50), of the kinds
+    in QA_UPLOAD_TYPES (".txt,.md"; default every kind qa reads)."""
     from .api import Pipeline
     from .app import launch
 
     from dataclasses import replace
     from pathlib import Path
 
+    if args.max_upload_mb is not None:
+        config = replace(config, max_upload_mb=args.max_upload_mb)
     uploads = Path(config.index_dir) / "uploads"  # documents added in the page earlier stay indexed
     if uploads.is_dir() and any(uploads.iterdir()):
         config = replace(config, docs=config.docs + (str(uploads),))
@@ -210,6 +284,9 @@ def parser() -> argparse.ArgumentParser:
 
     p = add("index", cmd_index)
     p.add_argument("docs", nargs="*", help="files or folders (default: seeds/)")
+    p = add("docs", cmd_docs)
+    p.add_argument("action", nargs="*", metavar="[remove|restore NAME ...]", help="list (default), remove or restore")
+    p.add_argument("--docs", nargs="+", help="the document set (default: seeds/)")
     p = add("ask", cmd_ask)
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -217,9 +294,10 @@ def parser() -> argparse.ArgumentParser:
     p = add("chat", cmd_chat)
     p.add_argument("--docs", nargs="+")
     p = add("serve", cmd_serve)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--docs", nargs="+")
+    p.add_argument("--max-upload-mb", type=float, help="largest upload accepted, in MB (QA_MAX_UPLOAD_MB)")
     p = add("eval", cmd_eval)
     p.add_argument("testset")
     p.add_argument("--docs", nargs="+")

@@ -15,7 +15,9 @@ class Config:
     index_dir: str = str(ROOT / "index")            # where the persisted index lives
     model: str = ""                                  # GGUF path; "" = registry default
     embedder: str = ""                               # sentence-transformers path; "" = packaged MiniLM
-    top_k: int = 3                                   # passages given to the model (a set not read whole)
+    top_k: int = 5                                   # passages retrieved for the model (a set not read whole)
+    focus_chars: int = 800                           # ...cut to their best sentences within this many characters
+                                                     # (retrieve.focus); 0 = the top_k passages whole
     whole_chars: int = 12000                         # a set whose chunks total at most this is read whole
     chunk_sentences: int = 3                         # sentences per chunk
     chunk_overlap: int = 1                           # sentences shared by neighbouring chunks
@@ -39,6 +41,9 @@ class Config:
     llm_model: str = ""                              # the model name sent to llm_url; "" = the first it lists
     llm_timeout: float = 120.0                       # seconds llm_url may stay silent before qa gives up
     max_question_chars: int = 2000                   # longer questions are refused
+    max_upload_mb: float = 50.0                      # larger uploads to the chat are refused (qa serve)
+    upload_types: str = ""                           # suffixes an upload may have (".txt,.md"); "" = all qa reads
+    max_queue: int = 16                              # requests waiting for the model before the server says busy
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Config":
@@ -59,6 +64,17 @@ class Config:
                 values[f.name] = raw
         values.update({k: (tuple(v) if k == "docs" else v) for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)
+
+    def upload_suffixes(self) -> set[str]:
+        """The suffixes an upload may have: those of upload_types that qa reads, or every kind it reads.
+
+        >>> sorted(Config(upload_types="TXT, .md").upload_suffixes())
+        ['.md', '.txt']
+        """
+        from .documents import SUFFIXES
+
+        given = {"." + s.strip().lower().lstrip(".") for s in self.upload_types.split(",") if s.strip()}
+        return given & SUFFIXES if given else set(SUFFIXES)
 
     def threads(self) -> int:
         if self.n_threads > 0:

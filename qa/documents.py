@@ -147,6 +147,23 @@ def text_of(doc: str) -> str:
     return _text(doc, sha256(doc))
 
 
+def title(doc: str) -> str:
+    """A document's title: its first line when that reads as a heading (short, no closing period),
+    else its file name in words.
+
+    >>> title("bench/data/squad2_corpus/docs/Steam_engine.txt")
+    'Steam engine'
+    """
+    try:
+        first = next((line.strip().lstrip("#").strip() for line in text_of(doc)[:300].splitlines() if line.strip()),
+                     "")
+    except DocumentError:
+        first = ""
+    if 2 <= len(first) <= 100 and not first.endswith((".", "!", "?", ":", ";", ",")):
+        return first
+    return re.sub(r"[_-]+", " ", Path(doc).stem).strip() or Path(doc).name
+
+
 def load(doc: str) -> tuple[str, str]:
     """(sha256, text) of one reading of the file: the hash always names the bytes the text came from,
     even when the file changes while it is being indexed."""

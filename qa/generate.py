@@ -13,6 +13,7 @@ from typing import Iterator, Protocol
 
 import numpy as np
 
+from . import kv_file
 from .errors import ModelMissing
 
 
@@ -313,31 +314,43 @@ class LlamaGenerator:
 
     @staticmethod
     def _load_file(llm, path: str, tokens: list[int]) -> bool:
+        """Restore the KV state saved for `tokens` (kv_file.read checks it); False: recompute it.
+        A damaged file, or one another model or context size wrote, is said in one line on stderr."""
         import llama_cpp
 
-        if not os.path.isfile(path):
+        try:
+            state = kv_file.read(path, tokens, llm.n_ctx())
+        except kv_file.Stale:
             return False
-        got = (llama_cpp.llama_token * llm.n_ctx())()
-        n = ctypes.c_size_t(0)
-        ok = llama_cpp.llama_state_load_file(llm._ctx.ctx, path.encode(), got, llm.n_ctx(), ctypes.byref(n))
-        if not ok or list(got[:n.value]) != tokens:
+        except kv_file.Damaged as e:
+            import sys
+
+            print(f"qa: the saved prompt prefix {path} {e}; recomputing it", file=sys.stderr)
+            return False
+        if state is None:
+            return False
+        buf = (ctypes.c_uint8 * len(state)).from_buffer(state)
+        if llama_cpp.llama_state_set_data(llm._ctx.ctx, buf, len(state)) != len(state):
             llm._ctx.kv_cache_clear()
             llm.n_tokens = 0
             return False
-        llm.input_ids[:n.value] = tokens
-        llm.n_tokens = n.value
+        llm.input_ids[:len(tokens)] = tokens
+        llm.n_tokens = len(tokens)
         return True
 
     @staticmethod
     def _save_file(llm, path: str, tokens: list[int]) -> None:
         import llama_cpp
 
-        tmp = f"{path}.{os.getpid()}.tmp"  # written aside, then renamed: never a half file
-        arr = (llama_cpp.llama_token * len(tokens))(*tokens)
-        if llama_cpp.llama_state_save_file(llm._ctx.ctx, tmp.encode(), arr, len(tokens)):
-            os.replace(tmp, path)
-        elif os.path.exists(tmp):
-            os.remove(tmp)
+        size = llama_cpp.llama_state_get_size(llm._ctx.ctx)
+        buf = (ctypes.c_uint8 * size)()
+        n = llama_cpp.llama_state_get_data(llm._ctx.ctx, buf, size)
+        try:
+            kv_file.write(path, tokens, llm.n_ctx(), ctypes.string_at(buf, n))  # atomic: never a half file
+        except OSError as e:  # a full disk or a read-only index: the next process evaluates the prefix again
+            import sys
+
+            print(f"qa: the prompt prefix was not saved to {path} ({e.strerror or e})", file=sys.stderr)
 
     def yes_probability(self, messages: list[dict]) -> float:
         """P(yes) / (P(yes) + P(no)) for the reply to `messages`, from one forward pass.

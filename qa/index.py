@@ -11,6 +11,9 @@ written last with os.replace, is the commit point. An interrupted build leaves
 the previous index intact; stale generations are removed after a commit.
 An index that does not load (damaged, truncated, edited, another format) is
 rebuilt from the documents, and the build says so in one line.
+The manifest also records each document's length in characters and the documents
+the user removed (`excluded`, see `remove`): a later build of the same folders
+leaves those out.
 """
 from __future__ import annotations
 
@@ -27,13 +30,18 @@ from pathlib import Path
 import numpy as np
 
 from . import documents
-from .chunk import chunk_text
+from .chunk import chunk_id, chunk_text
 from .config import Config
-from .errors import IndexError_
+from .errors import DocumentError, IndexError_
 from .types import Chunk
 
 FORMAT = 2  # 2: the manifest carries each data file's size and sha256
 HNSW_ABOVE = 50_000  # flat (exact) search up to this many chunks; HNSW beyond (flat: 14 ms at 100k)
+BATCH = 128  # chunks per embedder call, across documents: small files embed in full batches, progress stays live
+
+
+class UnknownDocument(DocumentError):
+    """A name given to `remove` or `restore` is no document of the index, or more than one."""
 
 
 @dataclass
@@ -101,14 +109,18 @@ def _checked(path: Path, name: str, checksums: dict) -> bytes:
 def build(config: Config, embedder, progress=None) -> Index:
     """Load the set's index, updating it if documents, embedder or chunking changed.
 
-    Only new or changed documents are embedded; unchanged ones keep their vectors.
+    Only new or changed documents are embedded: an unchanged one keeps its vectors, and a
+    moved or renamed one (the same bytes under a new name) takes its old vectors under the
+    new name. Documents the user removed (the manifest's `excluded`) stay out.
     A corrupt index is rebuilt from the documents (the documents are the source of truth).
-    progress(done, total, message) is called while embedding.
+    progress(done, total, message) is called while embedding: documents done of those to embed.
     """
-    import faiss
-
     path = set_dir(config)
-    docs = documents.expand(config.docs)
+    excluded = _excluded(path)
+    docs = [d for d in documents.expand(config.docs) if d not in excluded]
+    if not docs:
+        raise DocumentError(f"every document of {', '.join(map(str, config.docs))} was removed from its index; "
+                            f"`qa docs restore NAME` brings one back")
     hashes = {d: documents.sha256(d) for d in docs}
     want = settings(config, embedder)
     old = None
@@ -118,39 +130,151 @@ def build(config: Config, embedder, progress=None) -> Index:
         except IndexError_ as e:  # rebuilt below; the old files are left until the new commit
             say = progress or (lambda done, total, msg: print(f"qa: {msg}", file=sys.stderr))
             say(0, 0, f"{e}: rebuilding it from the documents")
-    if old and all(old.manifest.get(k) == v for k, v in want.items()) and old.manifest["documents"] == hashes:
+    if old and not all(old.manifest.get(k) == v for k, v in want.items()):
+        old = None  # another embedder or chunking: nothing can be kept
+    if old and old.manifest["documents"] == hashes:
         return old
 
-    reuse = {}  # doc -> (chunks, vectors) from the old index, if the doc is unchanged
-    if old and all(old.manifest.get(k) == v for k, v in want.items()):
-        allvec = old.vectors.reconstruct_n(0, old.vectors.ntotal)
-        for d, h in hashes.items():
-            if old.manifest["documents"].get(d) == h:
-                rows = [i for i, c in enumerate(old.chunks) if c.doc == d]
-                reuse[d] = ([old.chunks[i] for i in rows], allvec[rows])
-    chunks, parts = [], []
+    reuse = _reusable(old, hashes)  # doc -> (chunks, vectors, characters) kept from the old index
     todo = [d for d in docs if d not in reuse]
     texts = {}  # an unreadable document fails before any work
     for d in todo:  # one reading per document: its hash names the very bytes that are indexed
         hashes[d], texts[d] = documents.load(d)
-    for d in docs:
-        if d in reuse:
-            cs, vs = reuse[d]
-        else:
-            if progress:
-                progress(todo.index(d), len(todo), f"embedding {d}")
-            cs = chunk_text(d, texts[d], config.chunk_sentences, config.chunk_overlap,
-                            config.max_chunk_chars)
-            vs = embedder.embed([c.text for c in cs])
-        chunks += cs
-        parts.append(vs)
+    fresh = [chunk_text(d, texts[d], config.chunk_sentences, config.chunk_overlap, config.max_chunk_chars)
+             for d in todo]
+    made = {d: (cs, vs, len(texts[d])) for d, cs, vs in zip(todo, fresh, _embed(embedder, fresh, progress))}
+    parts = [reuse[d] if d in reuse else made[d] for d in docs]
     if progress:
         progress(len(todo), len(todo), "saving index")
-    vecs = np.vstack(parts).astype("float32") if parts else np.zeros((0, embedder.dim), "float32")
-    manifest = dict(want, documents=hashes, n_chunks=len(chunks), built=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    chunks = [c for cs, _, _ in parts for c in cs]
+    vecs = np.vstack([vs for _, vs, _ in parts]).astype("float32")
+    manifest = dict(want, documents=hashes, chars={d: n for d, (_, _, n) in zip(docs, parts)},
+                    excluded=sorted(excluded), n_chunks=len(chunks), built=time.strftime("%Y-%m-%dT%H:%M:%S"))
     index = Index(path, chunks, make_faiss(vecs, embedder.dim), manifest)
     save(index)
     return index
+
+
+def _reusable(old: Index | None, hashes: dict) -> dict:
+    """doc -> (chunks, vectors, characters) for each document whose bytes the old index holds, under
+    its own name or another (moved, renamed, copied: same text, so the same offsets and vectors;
+    the chunks take the new name). A different suffix is another reading of the bytes (HTML)."""
+    if old is None:
+        return {}
+    rows: dict[str, list[int]] = {}  # old doc -> its chunks' rows
+    for i, c in enumerate(old.chunks):
+        rows.setdefault(c.doc, []).append(i)
+    before = old.manifest["documents"]
+    by_bytes = {(h, _reading(d)): d for d, h in before.items() if d in rows}
+    allvec = old.vectors.reconstruct_n(0, old.vectors.ntotal) if old.vectors.ntotal else None
+    out = {}
+    for d, h in hashes.items():
+        src = d if before.get(d) == h and d in rows else by_bytes.get((h, _reading(d)))
+        if src is None:
+            continue
+        cs = [old.chunks[i] for i in rows[src]]
+        if src != d:
+            cs = [Chunk(chunk_id(d, c.start, c.end, c.text), d, c.start, c.end, c.text) for c in cs]
+        chars = old.manifest.get("chars", {}).get(src) or max(c.end for c in cs)
+        out[d] = (cs, allvec[rows[src]], chars)
+    return out
+
+
+def _reading(doc: str) -> str:
+    """How a file's bytes become text (documents.decode): by PDF, HTML or plain-text rules."""
+    suffix = Path(doc).suffix.lower()
+    return suffix if suffix in {".pdf", ".html", ".htm"} else ".txt"
+
+
+def _embed(embedder, groups: list[list[Chunk]], progress=None) -> list[np.ndarray]:
+    """Each group's vectors, (len(group), dim); BATCH chunks per call, progress after each call."""
+    texts = [c.text for g in groups for c in g]
+    ends = np.cumsum([len(g) for g in groups], dtype=int)
+    out = []
+    if progress and texts:
+        progress(0, len(groups), f"embedding {len(texts):,} chunks")
+    for a in range(0, len(texts), BATCH):
+        out.append(embedder.embed(texts[a:a + BATCH]))
+        done = min(a + BATCH, len(texts))
+        if progress:
+            progress(int(np.searchsorted(ends, done, side="right")), len(groups), f"{done:,} chunks embedded")
+    vecs = np.vstack(out) if out else np.zeros((0, embedder.dim), "float32")
+    return np.split(vecs, ends[:-1]) if groups else []
+
+
+def _excluded(path: Path) -> set[str]:
+    """The documents the user removed from this set: read even from a manifest whose data files are damaged."""
+    try:
+        found = json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("excluded", [])
+        return {d for d in found if isinstance(d, str)}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return set()
+
+
+def stored(config: Config) -> Index:
+    """The set's index as last built, without checking the documents (listing, removing)."""
+    path = set_dir(config)
+    if not (path / "manifest.json").exists():
+        raise IndexError_(f"no index of {', '.join(map(str, config.docs))} yet; run `qa index` first")
+    return load(path)
+
+
+def describe(index: Index) -> list[tuple[str, int, int, str]]:
+    """(document, characters, chunks, sha256) per document, by name."""
+    counts: dict[str, int] = {}
+    for c in index.chunks:
+        counts[c.doc] = counts.get(c.doc, 0) + 1
+    chars = index.manifest.get("chars", {})
+    return [(d, chars.get(d) or max((c.end for c in index.chunks if c.doc == d), default=0), counts.get(d, 0),
+             index.manifest["documents"][d]) for d in index.docs]
+
+
+def find(names, docs, excluded=(), among: str = "no document of this index") -> list[str]:
+    """The documents meant by `names`: a document name, a path to it, or a file name only one has.
+
+    >>> find(["b.txt"], ["notes/a.txt", "notes/b.txt"])
+    ['notes/b.txt']
+    """
+    out = []
+    for name in names:
+        as_path = documents.doc_name(documents.locate(name)) if name else ""
+        hits = [d for d in docs if d in (name, as_path)] or [d for d in docs if Path(d).name == name]
+        if not hits:
+            removed = any(name in (e, as_path, Path(e).name) for e in excluded)
+            gone = "; it was removed (`qa docs restore` brings it back)" if removed else ""
+            raise UnknownDocument(f"{name!r} names {among}{gone or '; `qa docs` lists them'}")
+        if len(hits) > 1:
+            raise UnknownDocument(f"{name!r} is ambiguous ({', '.join(hits[:3])}{', ...' if len(hits) > 3 else ''});"
+                                  f" give its path")
+        out.append(hits[0])
+    return list(dict.fromkeys(out))
+
+
+def remove(index: Index, docs: list[str], path: Path | None = None, exclude=()) -> Index:
+    """The index without `docs`, saved at `path` (default: its own folder). Documents in `exclude`
+    join the manifest's `excluded`, so a later build of the same folders leaves them out."""
+    path = path or index.dir
+    keep = [i for i, c in enumerate(index.chunks) if c.doc not in docs]
+    vecs = index.vectors.reconstruct_n(0, index.vectors.ntotal)[keep] if keep else np.zeros((0, index.vectors.d))
+    m = {k: v for k, v in index.manifest.items() if k not in ("files", "checksums")}
+    m["documents"] = {d: h for d, h in m["documents"].items() if d not in docs}
+    m["chars"] = {d: n for d, n in m.get("chars", {}).items() if d not in docs}
+    m["excluded"] = sorted(set(m.get("excluded", [])) | _excluded(path) | set(exclude))
+    m["n_chunks"] = len(keep)
+    smaller = Index(path, [index.chunks[i] for i in keep], make_faiss(vecs.astype("float32"), index.vectors.d), m)
+    save(smaller)
+    return smaller
+
+
+def restore(config: Config, names) -> list[str]:
+    """Take documents off the set's `excluded` list (the next build indexes them again); returns them."""
+    path = set_dir(config)
+    excluded = _excluded(path)
+    back = find(names, sorted(excluded), among="no removed document")
+    m = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    m["excluded"] = sorted(excluded - set(back))
+    _atomic_write(path / "manifest.json", json.dumps(m, indent=2, sort_keys=True).encode())
+    return back
 
 
 def make_faiss(vecs: np.ndarray, dim: int):

@@ -37,11 +37,11 @@ class Kind:
 KINDS = {k.name: k for k in (
     Kind("fact", 0, 0, False),
     Kind("yesno", 0, 0, True),
-    Kind("list", 160, 6, False, one_source=False, items=True),
-    Kind("summary", 160, 6, False),
+    Kind("list", 160, 10, False, one_source=False, items=True),
+    Kind("summary", 160, 10, False),
     Kind("why", 128, 0, False),
-    Kind("compare", 160, 6, False),
-    Kind("twopart", 128, 6, False),
+    Kind("compare", 160, 10, False),
+    Kind("twopart", 128, 10, False),
 )}
 
 _AUX = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|may|might|must)"

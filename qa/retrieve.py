@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from .types import Passage
+from .types import Chunk, Passage
 
 STOP = frozenset("""a an the and or but if of to in on at by for with from as is are was were be been being
 do does did has have had it its this that these those there their they them he she his her him we our you
@@ -96,3 +96,53 @@ class Retriever:
             vecs = np.stack([self.index.vectors.reconstruct(i) for i in missing])
             dense.update({i: float(v @ qv[0]) for i, v in zip(missing, vecs)})
         return [Passage(chunks[i], fused[i], dense[i]) for i in order]
+
+
+def best_sentences(passages: list[Passage], question: str, embedder, text_of, budget: int = 700) -> list[Passage]:
+    """The sentences of the retrieved passages that matter, within `budget` characters.
+
+    Every sentence of the passages (overlapping windows share some: each is scored once) is scored by
+    its cosine with the question, plus its passage's rank prior; the best are kept until the budget is
+    spent, then sentences next to each other in a document are joined into one passage, best first.
+    The model reads fewer tokens (the cost of an answer on a collection) with the evidence kept."""
+    from .chunk import chunk_id, sentences
+    from .documents import title
+
+    # (doc, start, end) -> rank of the first passage holding it
+    spans: dict[tuple[str, int, int], int] = {}
+    for rank, p in enumerate(passages):
+        text = text_of(p.chunk.doc)
+        for a, b in sentences(text, p.chunk.start, p.chunk.end):
+            spans.setdefault((p.chunk.doc, a, b), rank)
+    if not spans:
+        return passages
+    keys = list(spans)
+    texts = [text_of(d)[a:b] for d, a, b in keys]
+    qv = embedder.embed([question])[0]
+    sims = embedder.embed(texts) @ qv  # (n,)
+    score = {k: float(s) - 0.02 * spans[k] for k, s in zip(keys, sims)}
+    chosen, used = [], 0
+    for k in sorted(keys, key=lambda k: -score[k]):
+        size = k[2] - k[1]
+        if chosen and used + size > budget:
+            continue
+        chosen.append(k)
+        used += size
+    groups: list[list[tuple[str, int, int]]] = []
+    for k in sorted(chosen):  # by document, then position: neighbours join
+        last = groups[-1][-1] if groups else None
+        if last and last[0] == k[0] and not text_of(k[0])[last[2]:k[1]].strip():
+            groups[-1].append(k)
+        else:
+            groups.append([k])
+    groups.sort(key=lambda g: -max(score[k] for k in g))
+    out = []
+    for g in groups:
+        doc, a, b = g[0][0], g[0][1], g[-1][2]
+        text = text_of(doc)[a:b]
+        best = max(g, key=lambda k: score[k])
+        # the dense score stays the retrieved passage's: the abstention gate (config.min_dense) reads it
+        source = passages[spans[best]]
+        out.append(Passage(Chunk(chunk_id(doc, a, b, text), doc, a, b, text), score[best], source.dense,
+                           f"{title(doc)}\n{source.chunk.text}"))
+    return out

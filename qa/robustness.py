@@ -470,6 +470,10 @@ def run(out: str | Path = "runs/robustness", cli: bool = True) -> dict:
                 again = tmp / f"cli-doc-{i}"
                 again.mkdir()
                 record("document", "cli", case, cli_outcome(run_cli("index", str(case.make(again)), env=env)))
+        if cli:  # the bad questions through a live server's /ask (qa/loadtest.py)
+            from .loadtest import api_rows
+
+            rows += api_rows(tmp)
         for i, case in enumerate(CORRUPTIONS):
             config = replace(pipe.config, index_dir=str(tmp / f"corrupt-{i}"))
             outcome = corruption_outcome(case, config, WordEmbedder())
@@ -484,6 +488,11 @@ def run(out: str | Path = "runs/robustness", cli: bool = True) -> dict:
                "tracebacks_seen": sum(r["traceback"] for r in rows), "corruptions_tried": len(broken),
                "corruptions_detected": sum(r["clean"] for r in broken),
                "not_clean": [f"{r['kind']}/{r['channel']}: {r['case']}: {r['detail']}" for r in rows if not r["clean"]]}
+    if cli:
+        from . import crash, injection
+
+        figures.update(injection.run(out, progress=None))  # poisoned documents, the real model (qa/injection.py)
+        figures.update(crash.figures())  # kill -9 of builds and uploads, damaged kv-*.bin files (qa/crash.py)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps({**figures, "cases": rows}, indent=2, ensure_ascii=False)

@@ -1,7 +1,8 @@
 """The checks a verified reply passes before it is shown: a table of small named steps, folded in order
 by `api.Pipeline.stream`. Each step has one signature,
 
-    step(pipe, question, kind, verified, seen) -> None (not for this reply) | run: () -> bool (the answer stands)
+    step(pipe, question, kind, verified, seen) -> None (not for this reply)
+                                                | run: () -> bool (the answer stands) or a narrower Verified
 
 and its name is the chat's Stage, the timing key (`<name>_s`) and the stage `qa eval` names when it withholds
 an answer (metrics.STAGES). Adding, removing or reordering a check is one line of CHECKS.
@@ -42,6 +43,26 @@ def polarity(pipe, q, kind, v, seen):
     return lambda: (pipe.checker.yes_probability(prompts.polarity_messages(text, q)) >= 0.5) == (said == "yes")
 
 
+ITEM_BAR = 0.5  # P(yes) a list item needs to be read as one of the things asked for
+
+
+def items(pipe, q, kind, v, seen):
+    """A list reply: each item must be one of the things the question asks for, read against its quoted
+    sentences. The citation check vouches that an item is in the source, not that it is a country or a
+    person quoted ("Nato" listed as a country); items the model does not read as answers are dropped,
+    and a list with none left is withheld."""
+    listed = cite.claims(v) if kind.items else []
+    if not listed:
+        return None
+
+    def run():
+        keep = [bool(cites) and pipe.checker.yes_probability(prompts.item_messages(
+            cite.context(cites, documents.text_of, cite.REACH), q, claim.rstrip(".!?;, "))) >= ITEM_BAR
+            for claim, cites in listed]
+        return all(keep) or (any(keep) and cite.keep_sentences(v, keep))
+    return run
+
+
 def confirm(pipe, q, kind, v, seen):
     """A set not read whole asks the question again on the quoted sentences alone: a reply built on passages
     that do not answer it often falls apart there ("The documents don't say.", or a claim they lack)."""
@@ -50,12 +71,13 @@ def confirm(pipe, q, kind, v, seen):
 
     def run() -> bool:
         ground = cite.quoted(v.citations, documents.text_of)
-        again = "".join(pipe.generator.stream(prompts.answer_messages(q, ground, kind.instruction),
+        again = "".join(pipe.generator.stream(prompts.answer_messages(q, ground, kind.instruction, documents.title),
                                               kind.max_tokens or pipe.config.max_tokens, prompts.NOT_FIRST))
         return not cite.verify(prompts.MARKER.sub("", again), ground, documents.text_of, q).abstained
     return run
 
 
 # (name, step), in the order they run; the first that does not let the answer stand withholds it
-CHECKS = (("check", answer_check), ("entail", entailment), ("polarity", polarity), ("confirm", confirm))
+CHECKS = (("check", answer_check), ("entail", entailment), ("polarity", polarity), ("items", items),
+          ("confirm", confirm))
 NAMES = tuple(name for name, _ in CHECKS)

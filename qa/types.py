@@ -26,6 +26,9 @@ class Passage:
     chunk: Chunk
     score: float  # fused retrieval score (RRF), higher is better
     dense: float = 0.0  # cosine similarity of question and chunk
+    context: str = ""   # what a reader of a passage cut from a larger one knows (retrieve.best_sentences): its
+                        # document's title and the chunk it came from; the citation check finds the question's
+                        # names there
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Citation:
     start: int     # text_of(doc)[start:end] == quote
     end: int
     quote: str
+    title: str = ""  # the document's title (documents.title), for a reader of a collection
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "citations": [
-                {"n": c.n, "doc": c.doc, "start": c.start, "end": c.end, "quote": c.quote}
+                {"n": c.n, "doc": c.doc, "title": c.title, "start": c.start, "end": c.end, "quote": c.quote}
                 for c in self.citations
             ],
             "passages": [
@@ -73,6 +77,7 @@ class Stage:
     sentences that back it (the pieces that follow are the new reply's); "check" -- the reply
     is being checked against the source; "entail" -- a claim whose "not" or "no" its quote does not
     share is read again against it; "polarity" -- a yes/no reply's Yes or No is checked
-    on the quoted sentences alone; "confirm" -- a set not read whole asks the question
+    on the quoted sentences alone; "items" -- each item of a list reply is checked against the
+    question (items that are not answers are dropped); "confirm" -- a set not read whole asks the question
     again on the quoted sentences alone (nothing more is streamed)."""
     name: str

@@ -72,7 +72,8 @@ def test_json_schema(toy_config):
     a = pipeline(toy_config, SHERMAN).ask("Who led the American delegation?")
     j = a.to_json()
     assert set(j) == {"answer", "abstained", "citations", "passages", "timings"}
-    assert set(j["citations"][0]) == {"n", "doc", "start", "end", "quote"}
+    assert set(j["citations"][0]) == {"n", "doc", "title", "start", "end", "quote"}
+    assert j["citations"][0]["title"] == "Nato leaves door open for further Russia talks despite 'significant differences'"
     assert set(j["passages"][0]) == {"doc", "start", "end", "score"}
     assert {"total_s", "first_token_s"} <= set(j["timings"])
 

@@ -25,13 +25,18 @@ def bubbles(outputs) -> list[str]:
     return [chat[-1]["content"] for chat, *_ in outputs]
 
 
-def test_create_app_builds_a_queued_app_with_one_public_endpoint(toy_config):
+def test_create_app_builds_a_queued_app_with_two_public_endpoints(toy_config):
     demo = app.create_app(pipeline(toy_config))
     public = [f for f in demo.fns.values() if f.api_visibility == "public"]
-    assert [(f.api_name, f.concurrency_limit, f.concurrency_id) for f in public] == [("ask", 1, "pipeline")]
-    model_events = [f for f in demo.fns.values() if f.name in ("on_ask", "on_upload")]
-    assert len(model_events) == 6  # Enter, Ask, three examples, upload
+    assert [(f.api_name, f.concurrency_limit, f.concurrency_id) for f in public] == [
+        ("ask", 1, "pipeline"), ("upload", 1, "pipeline")]
+    model_events = [f for f in demo.fns.values() if f.name in ("on_answer", "on_upload", "on_remove")]
+    assert len(model_events) == 7  # after Enter, Ask, three examples; upload; remove
     assert {(f.concurrency_limit, f.concurrency_id) for f in model_events} == {(1, "pipeline")}
+    # a question is taken while an answer streams, and never dropped: every trigger runs
+    takes = [f for f in demo.fns.values() if f.name in ("on_send", "<lambda>") and f.queue is not False]
+    assert len(takes) == 5 and {(f.trigger_mode, f.concurrency_limit) for f in takes} == {("multiple", None)}
+    assert {f.trigger_mode for f in demo.fns.values() if f.name == "on_answer"} == {"multiple"}
     assert (demo._queue.max_size, demo._queue.default_concurrency_limit) == (16, 1)
 
 
@@ -116,8 +121,7 @@ def test_upload_copies_indexes_and_answers_from_a_new_file(toy_config, tmp_path)
     assert app.upload(p, str(note), lambda *a: calls.append(a)) == "Added notes.txt."
     saved = documents.doc_name(tmp_path / "index" / "uploads" / "notes.txt")
     assert saved in p.documents() and len(p.documents()) == 2
-    assert calls[-1] == (2, 2, "saving index") and [c[2] for c in calls[:-1]] == [
-        f"embedding {d}" for d in sorted(p.documents())]
+    assert calls[-1] == (2, 2, "saving index") and calls[0][2].startswith("embedding ")  # qa/index.py's words
     *_, (chat, _, sources, _) = app.respond(p, "What is the secret code word?", [], [])
     assert "Marmalade" in chat[-1]["content"] and 'class="qa-cite"' in chat[-1]["content"]
     assert "<mark>The secret code word of the project is Marmalade.</mark> &lt;script&gt;alert(1)&lt;/script&gt;" \
@@ -160,7 +164,7 @@ def test_ask_json_returns_the_cli_json_schema(toy_config):
     assert out["answer"] == "Wendy Sherman, the US deputy secretary of state, led the American delegation [1]."
     assert out["abstained"] is False
     [c] = out["citations"]
-    assert (c["n"], c["quote"], list(c)) == (1, SHERMAN_QUOTE, ["n", "doc", "start", "end", "quote"])
+    assert (c["n"], c["quote"], list(c)) == (1, SHERMAN_QUOTE, ["n", "doc", "title", "start", "end", "quote"])
     assert documents.text_of(c["doc"])[c["start"]:c["end"]] == SHERMAN_QUOTE
     assert out["passages"] and all(list(x) == ["doc", "start", "end", "score"] for x in out["passages"])
 
@@ -217,3 +221,239 @@ def test_the_bubble_says_the_quoted_sentences_are_read_again(toy_config):
     shown = bubbles(list(app.respond(p, "Who led the American delegation?", [], [])))
     assert shown[-2] == app.draft_html(SHERMAN, "confirm") and app.WAIT["confirm"] in shown[-2]
     assert "Wendy Sherman" in shown[-1] and "qa-draft" not in shown[-1]
+
+
+# -- a question sent while another is answered: queued and shown, answered in order --------------------
+def test_a_question_sent_while_another_streams_is_shown_queued_and_answered_after_it(toy_config):
+    p = pipeline(toy_config, SHERMAN, TROOPS)
+    session = app.Session()
+    shown = app.enqueue(p, session, "Who led the American delegation?")
+    assert shown == [app.question_msg("Who led the American delegation?"),
+                     {"role": "assistant", "content": app.QUEUED}]
+    answering = app.answer_pending(p, session)
+    for _ in range(4):  # the first answer is streaming
+        chat, _ = next(answering)
+    assert "qa-draft" in chat[-1]["content"]
+    app.enqueue(p, session, "What did Wendy Sherman say about the troops?")
+    chat, _ = next(answering)
+    assert chat[-2:] == [app.question_msg("What did Wendy Sherman say about the troops?"),
+                         {"role": "assistant", "content": app.QUEUED}]  # shown at once, under the streaming one
+    *_, (chat, sources) = answering
+    assert [m["role"] for m in chat] == ["user", "assistant"] * 2
+    assert "Who led" in chat[0]["content"] and "Wendy Sherman, the US deputy" in chat[1]["content"]
+    assert "about the troops" in chat[2]["content"] and "100,000 troops" in chat[3]["content"]
+    assert 'id="answer-1"' in chat[1]["content"] and 'id="answer-2"' in chat[3]["content"]
+    assert [q for q, _ in session.turns] == ["Who led the American delegation?",
+                                             "What did Wendy Sherman say about the troops?"]
+    assert session.pending == [] and session.live == [] and 'id="cite-2-1"' in sources
+    # the second send's own answering pass finds nothing waiting: it shows the session and stops
+    assert list(app.answer_pending(p, session)) == [(chat, sources)]
+
+
+def test_a_refused_question_is_not_queued(toy_config):
+    session = app.Session()
+    with pytest.raises(BadQuestion, match="^the question is empty$"):
+        app.enqueue(pipeline(toy_config), session, "  ")
+    assert session.pending == [] and session.messages() == []
+
+
+def test_new_chat_stops_the_answer_in_progress_and_drops_the_waiting_questions(toy_config):
+    p = pipeline(toy_config, SHERMAN, TROOPS)
+    session = app.Session()
+    app.enqueue(p, session, "Who led the American delegation?")
+    app.enqueue(p, session, "What did Wendy Sherman say about the troops?")
+    answering = app.answer_pending(p, session)
+    next(answering), next(answering)
+    session.reset()
+    assert list(answering) == [] and session.messages() == [] and session.turns == []
+    assert len(p.generator.prompts) == 1  # the queued question never reached the model
+
+
+def test_a_failure_in_one_answer_becomes_its_bubble_and_the_next_is_answered(toy_config):
+    class Flaky(ScriptedGenerator):
+        def stream(self, messages, max_tokens=96, not_first=""):
+            if not self.prompts:
+                self.prompts.append(messages)
+                raise RuntimeError("out of memory\nwith a second line")
+            yield from super().stream(messages, max_tokens)
+
+    p = Pipeline(toy_config, embedder=ToyEmbedder(), generator=Flaky([SHERMAN]))
+    session = app.Session()
+    app.enqueue(p, session, "Who led the American delegation?")
+    app.enqueue(p, session, "Who led the American delegation?")
+    *_, (chat, _) = app.answer_pending(p, session)
+    assert chat[1]["content"] == app.error_html("the answer failed (RuntimeError: out of memory)")
+    assert "Wendy Sherman" in chat[3]["content"] and len(session.turns) == 1
+
+
+def test_sessions_are_copied_fresh_for_each_tab():
+    import copy
+
+    s = app.Session()
+    s.pending.append("q")
+    assert copy.deepcopy(s).pending == [] and copy.deepcopy(s) is not s
+
+
+# -- uploads: names, sizes, types, collisions -----------------------------------------------------------
+@pytest.mark.parametrize("given, saved", [
+    ("../../etc/passwd.txt", "passwd.txt"), ("..\\..\\windows\\win.ini.md", "win.ini.md"),
+    ("/abs/path/notes.txt", "notes.txt"), ("a\x00b.txt", "ab.txt"), ("..", "upload"), (".", "upload"),
+    ("", "upload"), (".hidden.txt", "hidden.txt"), ("evil\u202etxt.exe", "eviltxt.exe"),
+    ("line\nbreak.txt", "linebreak.txt"), ("<img src=x onerror=alert(1)>.txt", "<img src=x onerror=alert(1)>.txt"),
+])
+def test_safe_name_keeps_an_upload_inside_the_uploads_folder(given, saved):
+    assert app.safe_name(given) == saved
+
+
+def test_a_very_long_name_is_cut_to_200_bytes_keeping_its_suffix():
+    name = app.safe_name("é" * 300 + ".txt")
+    assert name.endswith(".txt") and len(name.encode()) <= 200 and name.startswith("éé")
+
+
+def test_upload_of_odd_file_names_saves_them_inside_uploads(toy_config, tmp_path):
+    p = pipeline(toy_config)
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    names = ["..\\..\\escape.txt", ".dotted.md", "x" * 250 + ".txt", "tab\tand\x7fdel.txt"]
+    for n in names:
+        (odd / n).write_text("Anna Berg, the Swedish trade minister, visited Oslo on Monday.\n")
+    notice = app.upload(p, [str(odd / n) for n in names])
+    uploads = tmp_path / "index" / "uploads"
+    saved = sorted(f.name for f in uploads.iterdir())
+    assert saved == sorted(["escape.txt", "dotted.md", "x" * 196 + ".txt", "tabanddel.txt"])
+    assert notice.startswith("Added escape.txt, dotted.md, xxx")
+    assert list(tmp_path.glob("escape.txt")) == [] and all(f.parent == uploads for f in uploads.iterdir())
+
+
+def test_an_upload_never_overwrites_a_different_document_of_the_same_name(toy_config, tmp_path):
+    p = pipeline(toy_config)
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    first, second = tmp_path / "a" / "notes.txt", tmp_path / "b" / "notes.txt"
+    first.write_text("The code word of the Falcon project is Marmalade.\n")
+    second.write_text("The code word of the Heron project is Tangerine.\n")
+    assert app.upload(p, str(first)) == "Added notes.txt."
+    assert app.upload(p, str(first)) == "Added notes.txt."  # the same bytes: the same document, no copy
+    assert app.upload(p, str(second)) == "Added notes (2).txt. (another notes.txt was already indexed)"
+    uploads = tmp_path / "index" / "uploads"
+    assert (uploads / "notes.txt").read_text() == first.read_text()
+    assert (uploads / "notes (2).txt").read_text() == second.read_text()
+    assert sorted(d.rsplit("/", 1)[-1] for d in p.documents()) == [
+        "nato_russia_talks.txt", "notes (2).txt", "notes.txt"]
+
+
+def test_upload_size_limit_and_allowed_types_come_from_the_config(toy_config, tmp_path):
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, max_upload_mb=0.001, upload_types=".md"))
+    (tmp_path / "small.md").write_text("Anna Berg visited Oslo on Monday.\n")
+    (tmp_path / "big.md").write_text("Anna Berg visited Oslo on Monday.\n" * 100)
+    (tmp_path / "notes.txt").write_text("Anna Berg visited Oslo on Monday.\n")
+    with pytest.raises(DocumentError, match=r"^big\.md: 0\.0 MB is over the 0\.001 MB upload limit$"):
+        app.upload(p, [str(tmp_path / "small.md"), str(tmp_path / "big.md")])
+    with pytest.raises(DocumentError, match=r"^notes\.txt: unsupported file type \.txt; upload \.md$"):
+        app.upload(p, [str(tmp_path / "notes.txt")])
+    assert not (tmp_path / "index" / "uploads").exists()  # nothing of a refused batch is kept
+    assert app.upload(p, [str(tmp_path / "small.md")]) == "Added small.md."
+
+
+def test_a_batch_with_an_unreadable_file_keeps_none_of_its_files(toy_config, tmp_path):
+    p = pipeline(toy_config)
+    (tmp_path / "good.txt").write_text("Anna Berg visited Oslo on Monday.\n")
+    (tmp_path / "empty.txt").write_text(" \n")
+    with pytest.raises(DocumentError, match=r"empty\.txt: the document is empty$"):
+        app.upload(p, [str(tmp_path / "good.txt"), str(tmp_path / "empty.txt")])
+    assert list((tmp_path / "index" / "uploads").iterdir()) == []
+    assert len(p.documents()) == 1
+
+
+# -- escaping of what is not ours: notices, file names, removed documents -------------------------------
+def test_notices_are_escaped_html_not_markdown():
+    assert app.notice_html("Added <img src=x onerror=alert(1)>.txt, **bold**.") == (
+        '<p class="qa-notice">Added &lt;img src=x onerror=alert(1)&gt;.txt, **bold**.</p>')
+    assert app.notice_html("<b>x</b>: unsupported", ok=False) == (
+        '<p class="qa-notice qa-notice-error">⚠ &lt;b&gt;x&lt;/b&gt;: unsupported</p>')
+
+
+def test_the_document_list_escapes_names():
+    assert app.documents_html(["/up/<img src=x onerror=alert(1)>.txt"]) == (
+        '<div class="qa-docs"><p>1 indexed document</p><ul><li title="/up/&lt;img src=x onerror=alert(1)&gt;.txt">'
+        "&lt;img src=x onerror=alert(1)&gt;.txt</li></ul></div>")
+
+
+def test_sources_of_a_removed_document_still_show_the_verified_quote(toy_config, tmp_path):
+    note = tmp_path / "notes.txt"
+    note.write_text("The secret code word of the project is Marmalade.\n")
+    p = pipeline(toy_config, "The secret code word of the project is Marmalade [1].")
+    app.upload(p, str(note))
+    *_, (_, turns, _, _) = app.respond(p, "What is the secret code word?", [], [])
+    assert app.remove(p, ["notes.txt"]) == "Removed notes.txt."
+    assert not (tmp_path / "index" / "uploads" / "notes.txt").exists()
+    sources = app.sources_html(p.text_of, turns)
+    assert ("<mark>The secret code word of the project is Marmalade.</mark> "
+            '<span class="qa-gone">(the document is no longer indexed)</span>') in sources
+    assert [d.rsplit("/", 1)[-1] for d in p.documents()] == ["nato_russia_talks.txt"]
+
+
+def test_remove_refuses_an_unknown_document_and_an_empty_choice(toy_config):
+    p = pipeline(toy_config)
+    p.documents()  # the server loads the index before the first visitor
+    with pytest.raises(DocumentError, match="^choose a document to remove$"):
+        app.remove(p, [])
+    with pytest.raises(DocumentError):
+        app.remove(p, ["nowhere.txt"])
+    assert len(p.documents()) == 1
+
+
+def test_ask_json_refuses_a_question_that_is_not_text(toy_config):
+    with pytest.raises(BadQuestion, match="^the question must be text$"):
+        app.ask_json(pipeline(toy_config), {"question": 1})
+
+
+# -- serving: loopback unless told, loudly; Gradio's own upload limit ----------------------------------
+def test_launch_warns_on_stderr_when_serving_beyond_loopback(toy_config, monkeypatch, capsys):
+    import gradio as gr
+
+    seen = {}
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: seen.update(kw))
+    p = pipeline(toy_config)
+    app.launch(host="127.0.0.1", port=1, pipeline=p, quiet=True)
+    assert capsys.readouterr().err == ""
+    assert seen["server_name"] == "127.0.0.1" and seen["max_file_size"] == 50 * 1024 * 1024
+    app.launch(host="0.0.0.0", port=7861, pipeline=p, quiet=True)
+    err = capsys.readouterr().err
+    assert err.startswith("qa: WARNING: serving on 0.0.0.0:7861: the chat, its uploads and its API are "
+                          "reachable from the network, with no login") and err.count("\n") == 1
+    assert seen["server_name"] == "0.0.0.0"
+
+
+def test_qa_serve_binds_loopback_by_default():
+    from qa.cli import parser
+
+    args = parser().parse_args(["serve"])
+    assert (args.host, args.port) == ("127.0.0.1", 7860)
+
+
+def test_qa_serve_takes_the_upload_limit_and_listens_on_loopback(monkeypatch, tmp_path):
+    from qa import cli
+
+    seen = {}
+    monkeypatch.setattr(app, "launch", lambda host, port, pipeline: seen.update(
+        host=host, port=port, mb=pipeline.config.max_upload_mb))
+    assert cli.main(["serve", "--max-upload-mb", "2", "--index-dir", str(tmp_path)]) == 0
+    assert seen == {"host": "127.0.0.1", "port": 7860, "mb": 2.0}
+
+
+def test_an_upload_cut_short_leaves_nothing_in_uploads(toy_config, tmp_path, monkeypatch):
+    import os
+
+    p = pipeline(toy_config)
+    (tmp_path / "notes.txt").write_text("Anna Berg visited Oslo on Monday.\n")
+
+    def killed(*a):
+        raise KeyboardInterrupt  # as a kill between the copy and the link into uploads/
+
+    monkeypatch.setattr(os, "link", killed)
+    with pytest.raises(KeyboardInterrupt):
+        app.upload(p, [str(tmp_path / "notes.txt")])
+    assert list((tmp_path / "index" / "uploads").iterdir()) == []
+    assert list((tmp_path / "index" / ".uploading").iterdir()) == []

@@ -182,3 +182,91 @@ def test_real_model_answer_names_wendy_sherman(browser, tmp_path):
         assert "Sherman" in answer.inner_text()
         answer.locator("a.qa-cite").first.click()
         assert "Sherman" in page.locator(".qa-src:target mark").first.inner_text()
+
+
+class SlowCheck(KeyedGenerator):
+    """Streams a word every `delay` seconds and takes `check_s` seconds to check each answer."""
+
+    def __init__(self, delay: float = 0.05, check_s: float = 1.5):
+        super().__init__(delay=delay)
+        self.check_s = check_s
+
+    def yes_probability(self, messages):
+        time.sleep(self.check_s)
+        return 1.0
+
+
+def chat_texts(page) -> list[str]:
+    """The questions and final answers of the chat, top to bottom."""
+    return page.locator("#qa-chat .qa-question, #qa-chat .qa-answer").all_inner_texts()
+
+
+def test_questions_sent_while_an_answer_is_checked_or_streams_are_shown_and_answered_in_order(browser, tmp_path):
+    from dataclasses import replace
+
+    pipe = fake_pipeline(tmp_path)
+    pipe.config = replace(pipe.config, min_support=0.5)  # every answer is checked, slowly
+    pipe._generator = SlowCheck()
+    with served(pipe) as u:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(u)
+        box = page.locator("#qa-question textarea")
+        box.fill("Who led the American delegation?")
+        box.press("Enter")
+        page.get_by_text("Checking the answer against the source…").wait_for(timeout=30_000)
+        box.fill("What did Wendy Sherman say about the troops?")  # the impatient user: sent during the check
+        box.press("Enter")
+        page.locator("#qa-chat .qa-question").nth(1).wait_for(timeout=3_000)  # shown at once, waiting
+        assert page.locator("#qa-chat .qa-queued").count() == 1 and box.input_value() == ""
+        page.get_by_text("Checking the answer against the source…").wait_for(state="detached", timeout=30_000)
+        page.locator("#qa-chat .qa-draft .qa-caret").wait_for(timeout=10_000)  # the second answer streams
+        box.fill("Who is the President of Ukraine?")  # and a third, sent while it streams
+        box.press("Enter")
+        page.wait_for_function("document.querySelectorAll('#qa-chat .qa-answer:not(.qa-draft)').length === 3",
+                               timeout=60_000)
+        texts = chat_texts(page)
+        assert texts[0::2] == ["Who led the American delegation?", "What did Wendy Sherman say about the troops?",
+                               "Who is the President of Ukraine?"]
+        assert texts[1].startswith("Wendy Sherman, the US deputy secretary of state, led the American delegation")
+        assert texts[3].startswith("Wendy Sherman said it is very hard to have diplomacy")
+        assert texts[5] == f"NOT IN THE DOCUMENTS {ABSTAIN}"
+        assert page.locator("#answer-2 a.qa-cite").get_attribute("href") == "#cite-2-1"
+        page.close()
+
+
+def test_a_file_name_with_entities_and_markdown_is_shown_as_text_in_the_notice_and_the_list(browser, tmp_path):
+    # Gradio strips < > " from uploaded names; entities and Markdown get through, and the notice
+    # (once gr.Markdown) rendered them: "&lt;img …&gt;" became a tag's text, "[link](x)" a link
+    doc = tmp_path / "a&lt;img src=x onerror=alert(1)&gt; [link](x) _i_.txt"
+    doc.write_text("The secret code word of the project is Marmalade.\n")
+    with served(fake_pipeline(tmp_path / "app")) as u:
+        page = browser.new_page()
+        page.goto(u)
+        page.get_by_text("Documents", exact=True).click()
+        page.locator("#qa-upload input[type=file]").set_input_files(str(doc))
+        page.locator("#qa-notice p").wait_for(timeout=30_000)
+        assert page.locator("#qa-notice").inner_text() == f"Added {doc.name}."
+        assert doc.name in page.locator(".qa-docs").inner_text().splitlines()
+        assert page.locator("#qa-notice a, #qa-notice em, .qa-docs a, .qa-docs em").count() == 0
+        page.close()
+
+
+def test_a_document_is_removed_from_the_documents_panel(browser, tmp_path):
+    doc = tmp_path / "notes.txt"
+    doc.write_text(SCRIPTED_DOC)
+    with served(fake_pipeline(tmp_path / "app")) as u:
+        page = browser.new_page()
+        page.goto(u)
+        page.get_by_text("Documents", exact=True).click()
+        page.locator("#qa-upload input[type=file]").set_input_files(str(doc))
+        page.locator("#qa-notice").get_by_text("Added notes.txt.").wait_for(timeout=30_000)
+        assert page.locator(".qa-docs p").inner_text() == "2 indexed documents"
+        page.locator("#qa-remove-choice input").click()
+        page.get_by_role("option", name="notes.txt").click()
+        page.locator("#qa-remove").click()
+        page.locator("#qa-notice").get_by_text("Removed notes.txt.").wait_for(timeout=30_000)
+        assert page.locator(".qa-docs p").inner_text() == "1 indexed document"
+        assert "notes.txt" not in page.locator(".qa-docs").inner_text()
+        answer = ask(page, "What is the secret code word?")
+        assert answer.inner_text() == f"NOT IN THE DOCUMENTS {ABSTAIN}"
+        page.close()

@@ -177,3 +177,15 @@ def test_a_claim_the_reply_repeats_is_shown_once():
     v = cite.verify(kinds.itemize("Wendy Sherman [1], Wendy Sherman [1], Liz Truss [1], Wendy Sherman [1]"),
                     [p], lambda doc: text, "Name the officials.")
     assert v.text == "Wendy Sherman [1]. Liz Truss [1]."
+
+
+def test_a_passage_cut_to_one_sentence_finds_the_questions_names_in_the_chunk_it_was_cut_from():
+    # "Truss" is in the question, not in the one sentence kept of the chunk (retrieve.best_sentences)
+    s = DOC.index("The council")
+    kept = Chunk("k", "doc.txt", s, len(DOC), DOC[s:])
+    question = "When was the council Liz Truss spoke of established?"
+    reply = "The council was established in 2002 [1]."
+    assert verify(reply, [Passage(kept, 1.0, 0.5)], text_of, question).abstained  # cut, no context: withheld
+    around = DOC[DOC.index("Liz Truss"):]
+    v = verify(reply, [Passage(kept, 1.0, 0.5, around)], text_of, question)
+    assert not v.abstained and v.citations[0].quote == "The council was established in 2002."

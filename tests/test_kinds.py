@@ -137,3 +137,35 @@ def test_a_reply_without_yes_or_no_and_other_kinds_skip_the_polarity_step(toy_co
     p, gen = yesno_pipeline(toy_config, DENIED[4:], p_yes=0.9)  # "Kremlin spokesman ...": no Yes or No
     answer = p.ask("Does Russia intend to invade Ukraine?")
     assert not answer.abstained and "polarity_s" not in answer.timings and len(gen.checks) == 1
+
+
+def test_list_items_the_model_does_not_read_as_answers_are_dropped_and_the_rest_shown(tmp_path):
+    from types import SimpleNamespace
+
+    from qa import steps
+
+    doc = tmp_path / "a.txt"
+    text = "Jens Stoltenberg spoke for Nato. Alexander Grushko answered for Russia."
+    doc.write_text(text)
+    d = str(doc)
+    v = cite.Verified("Jens Stoltenberg [1]\nNato [1]\nAlexander Grushko [2].",
+                      (Citation(1, "a", d, 0, 16, "Jens Stoltenberg"), Citation(1, "a", d, 27, 31, "Nato"),
+                       Citation(2, "b", d, 33, 50, "Alexander Grushko")), False)
+    checker = ScriptedGenerator([], support=[0.95, 0.1, 0.9])  # "Nato" is not an official quoted
+    pipe = SimpleNamespace(checker=checker)
+    q = "List the officials quoted."
+    got = steps.items(pipe, q, kinds.KINDS["list"], v, {})()
+    assert got.text == "Jens Stoltenberg [1]\nAlexander Grushko [2]." and not got.abstained
+    assert {c.n for c in got.citations} == {1, 2}
+    item_prompts = [m[0]["content"] for m in checker.checks]
+    assert [m.rsplit('is "', 1)[1].split('"')[0] for m in item_prompts] == ["Jens Stoltenberg", "Nato",
+                                                                          "Alexander Grushko"]
+    assert [m.split("\n")[0] for m in item_prompts] == ["Text: Jens Stoltenberg spoke for Nato."] * 2 + [
+        "Text: Alexander Grushko answered for Russia."]  # each item read against its own quoted sentence
+    assert all(f"Question: {q}" in m for m in item_prompts)
+    # no item read as an answer: withheld; every item read as one: the answer stands as it is
+    assert steps.items(SimpleNamespace(checker=ScriptedGenerator([], [0.2, 0.3, 0.1])), q, kinds.KINDS["list"], v, {})() \
+        is False
+    assert steps.items(SimpleNamespace(checker=ScriptedGenerator([], [0.9] * 3)), q, kinds.KINDS["list"], v, {})() \
+        is True
+    assert steps.items(pipe, "Who spoke?", kinds.KINDS["fact"], v, {}) is None  # not a list: no step

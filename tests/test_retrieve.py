@@ -42,3 +42,31 @@ def test_rrf_fuses_dense_and_lexical_ranks_exactly():
     for p in got:
         assert abs(p.score - fused[int(p.chunk.id)]) < 1e-9
     assert [round(p.dense, 6) for p in got] == [0.0, 0.6, 1.0]
+
+
+def test_best_sentences_keeps_the_sentences_nearest_the_question_within_the_budget_and_joins_neighbours():
+    from conftest import ToyEmbedder
+
+    from qa.retrieve import best_sentences
+    from qa.types import Passage
+
+    doc = ("Sherman led the American delegation. The weather was cold. Grushko led the Russian side. "
+           "Nato met in Brussels. Sherman spoke of the American troops.")
+    text_of = {"d": doc, "e": "Truss spoke of sanctions. Ukraine waited."}.__getitem__
+    first = Chunk("a", "d", 0, doc.index(" Nato"), doc[:doc.index(" Nato")])   # sentences 1-3
+    second = Chunk("b", "d", doc.index("Nato"), len(doc), doc[doc.index("Nato"):])  # sentences 4-5
+    other = Chunk("c", "e", 0, 25, "Truss spoke of sanctions.")
+    passages = [Passage(first, 0.3, 0.7), Passage(other, 0.2, 0.4), Passage(second, 0.1, 0.2)]
+    got = best_sentences(passages, "Who led the American delegation?", ToyEmbedder(), text_of, budget=80)
+    # nearest: sentence 1 (sherman, american, delegation), then sentence 5 (sherman, american): 73 characters;
+    # the cold weather, Grushko, Nato and Truss sentences are farther and do not fit in what is left
+    assert [p.chunk.text for p in got] == ["Sherman led the American delegation.",
+                                           "Sherman spoke of the American troops."]
+    for p in got:  # real offsets into the document, and the retrieved passage's dense score for the gate
+        assert doc[p.chunk.start:p.chunk.end] == p.chunk.text
+    assert [p.dense for p in got] == [0.7, 0.2]
+    # each knows the title of its document and the chunk it was cut from
+    assert [p.context for p in got] == [f"d\n{first.text}", f"d\n{second.text}"]
+    wide = best_sentences(passages, "Who led the American delegation?", ToyEmbedder(), text_of, budget=1000)
+    # everything fits: the five sentences of d are neighbours and join into one passage
+    assert any(p.chunk.text == doc for p in wide) and sum(p.chunk.doc == "d" for p in wide) == 1
