@@ -310,7 +310,7 @@ class LlamaGenerator:
         size = llama_cpp.llama_state_get_size(llm._ctx.ctx)
         buf = (ctypes.c_uint8 * size)()
         n = llama_cpp.llama_state_get_data(llm._ctx.ctx, buf, size)
-        return bytes(buf[:n])
+        return ctypes.string_at(buf, n)  # one copy: bytes(buf[:n]) builds a list of n ints first (2.8 s for 57 MB)
 
     @staticmethod
     def _load_file(llm, path: str, tokens: list[int]) -> bool:
