@@ -273,7 +273,7 @@ def restore(config: Config, names) -> list[str]:
     back = find(names, sorted(excluded), among="no removed document")
     m = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     m["excluded"] = sorted(excluded - set(back))
-    _atomic_write(path / "manifest.json", json.dumps(m, indent=2, sort_keys=True).encode())
+    atomic_write(path / "manifest.json", json.dumps(m, indent=2, sort_keys=True).encode())
     return back
 
 
@@ -300,17 +300,18 @@ def save(index: Index) -> None:
     data = {"chunks": "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in index.chunks).encode(),
             "vectors": faiss.serialize_index(index.vectors).tobytes()}
     for kind, name in files.items():
-        _atomic_write(path / name, data[kind])
+        atomic_write(path / name, data[kind])
     index.manifest["files"] = files
     index.manifest["checksums"] = {files[k]: {"bytes": len(v), "sha256": hashlib.sha256(v).hexdigest()}
                                    for k, v in data.items()}
-    _atomic_write(path / "manifest.json", json.dumps(index.manifest, indent=2, sort_keys=True).encode())
+    atomic_write(path / "manifest.json", json.dumps(index.manifest, indent=2, sort_keys=True).encode())
     for f in path.iterdir():  # previous generations and leftovers of interrupted builds
         if f.name not in files.values() and f.name != "manifest.json":
             f.unlink(missing_ok=True)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
+    """Written aside, synced, then renamed over `path`: a reader sees the old file or the new, whole."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as f:

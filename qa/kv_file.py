@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -47,17 +46,9 @@ def pack(key: str, tokens: list[int], n_ctx: int, state: bytes) -> bytes:
 
 def write(path: str | Path, tokens: list[int], n_ctx: int, state: bytes) -> None:
     """Written aside, synced, then renamed over `path`: a reader sees the old file or the new, whole."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-kv-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(pack(key_of(path), tokens, n_ctx, state))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from .index import atomic_write
+
+    atomic_write(Path(path), pack(key_of(Path(path)), tokens, n_ctx, state))
 
 
 def read(path: str | Path, tokens: list[int], n_ctx: int) -> memoryview | None:

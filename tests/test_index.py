@@ -60,7 +60,7 @@ def test_interrupted_build_leaves_the_previous_index_loadable(toy_config, articl
     def crash(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ix, "_atomic_write", crash)
+    monkeypatch.setattr(ix, "atomic_write", crash)
     with pytest.raises(KeyboardInterrupt):
         ix.build(toy_config, emb)
     monkeypatch.undo()
