@@ -47,9 +47,11 @@ KIND_INSTRUCTIONS = {
 ENTAIL = ("Read the text and the claim carefully. Watch for negation (not, no, nothing, denied) and for who said "
           "what. If the text says the opposite, or says it of someone else, the answer is no.\n\n"
           "Text: {text}\n\nClaim: {claim}\n\nIs the claim true according to the text? Answer yes or no.")
-# Asked of each item of a list reply with its quoted sentences (steps.items): below P(yes) 0.5 it is dropped.
-ITEM = ("Text: {text}\n\nQuestion: {question}\n\nAccording to the text, is \"{item}\" one of the answers to the "
-        "question? Reply yes or no.")
+# Asked of each item of a list reply with its quoted sentences (steps.items): below steps.ITEM_BAR it is dropped.
+# "the kind of thing the question asks for" matters: without it, on the officials quoted in the article, the
+# 8 people scored 0.94-0.97 and "Denmark's delegation to Nato" 0.94; with it, 0.80-0.87 against 0.65-0.71.
+ITEM = ("Text: {text}\n\nQuestion: {question}\n\nIs \"{item}\" a correct answer to the question, according to the "
+        "text? Consider what kind of thing the question asks for. Reply yes or no.")
 # Asked of the quoted sentences alone for a yes/no question: a reply whose Yes or No differs is withheld.
 POLARITY = "Text: {text}\n\nQuestion: {question}\n\nAccording to the text, is the answer yes or no? Reply yes or no."
 # Stands in for the question where the prompt prefix shared by every question is cut (api.prefill).

@@ -43,7 +43,9 @@ def polarity(pipe, q, kind, v, seen):
     return lambda: (pipe.checker.yes_probability(prompts.polarity_messages(text, q)) >= 0.5) == (said == "yes")
 
 
-ITEM_BAR = 0.5  # P(yes) a list item needs to be read as one of the things asked for
+# P(yes) a list item needs to be read as one of the things asked for: the one dev list with wrong items (the
+# officials quoted, nato_user_dev) had its 8 right items at 0.80-0.87 and its 3 wrong ones at 0.65-0.71
+ITEM_BAR = 0.75
 
 
 def items(pipe, q, kind, v, seen):

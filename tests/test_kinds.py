@@ -151,15 +151,15 @@ def test_list_items_the_model_does_not_read_as_answers_are_dropped_and_the_rest_
     v = cite.Verified("Jens Stoltenberg [1]\nNato [1]\nAlexander Grushko [2].",
                       (Citation(1, "a", d, 0, 16, "Jens Stoltenberg"), Citation(1, "a", d, 27, 31, "Nato"),
                        Citation(2, "b", d, 33, 50, "Alexander Grushko")), False)
-    checker = ScriptedGenerator([], support=[0.95, 0.1, 0.9])  # "Nato" is not an official quoted
+    checker = ScriptedGenerator([], support=[0.85, 0.7, 0.8])  # "Nato" is not an official quoted (below 0.75)
     pipe = SimpleNamespace(checker=checker)
     q = "List the officials quoted."
     got = steps.items(pipe, q, kinds.KINDS["list"], v, {})()
     assert got.text == "Jens Stoltenberg [1]\nAlexander Grushko [2]." and not got.abstained
     assert {c.n for c in got.citations} == {1, 2}
     item_prompts = [m[0]["content"] for m in checker.checks]
-    assert [m.rsplit('is "', 1)[1].split('"')[0] for m in item_prompts] == ["Jens Stoltenberg", "Nato",
-                                                                          "Alexander Grushko"]
+    assert [m.split('Is "', 1)[1].split('"')[0] for m in item_prompts] == ["Jens Stoltenberg", "Nato",
+                                                                         "Alexander Grushko"]
     assert [m.split("\n")[0] for m in item_prompts] == ["Text: Jens Stoltenberg spoke for Nato."] * 2 + [
         "Text: Alexander Grushko answered for Russia."]  # each item read against its own quoted sentence
     assert all(f"Question: {q}" in m for m in item_prompts)
