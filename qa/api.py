@@ -191,7 +191,8 @@ class Pipeline:
         if focus is not None:  # the reply fails the citation check, but one source sentence backs most of it
             yield Stage("reread")
             pieces = []
-            for piece in generator.stream(prompts.answer_messages(q, [focus], told, documents.title), max_tokens, prompts.NOT_FIRST):
+            again = prompts.answer_messages(q, [focus], told, documents.title)
+            for piece in generator.stream(again, max_tokens, prompts.NOT_FIRST):
                 pieces.append(piece)
                 yield piece
             raw = "".join(pieces)
