@@ -111,14 +111,14 @@ def best_sentences(passages: list[Passage], question: str, embedder, text_of, bu
 
     # (doc, start, end) -> rank of the first passage holding it
     spans: dict[tuple[str, int, int], int] = {}
+    full = {d: text_of(d) for d in dict.fromkeys(p.chunk.doc for p in passages)}  # read once each
     for rank, p in enumerate(passages):
-        text = text_of(p.chunk.doc)
-        for a, b in sentences(text, p.chunk.start, p.chunk.end):
+        for a, b in sentences(full[p.chunk.doc], p.chunk.start, p.chunk.end):
             spans.setdefault((p.chunk.doc, a, b), rank)
     if not spans:
         return passages
     keys = list(spans)
-    texts = [text_of(d)[a:b] for d, a, b in keys]
+    texts = [full[d][a:b] for d, a, b in keys]
     vecs = embedder.embed([question] + texts)  # one batch: (1 + n, dim)
     sims = vecs[1:] @ vecs[0]  # (n,)
     # a small prior for the passage's rank: of two sentences about as near, the better-ranked passage's wins
@@ -133,7 +133,7 @@ def best_sentences(passages: list[Passage], question: str, embedder, text_of, bu
     groups: list[list[tuple[str, int, int]]] = []
     for k in sorted(chosen):  # by document, then position: neighbours join
         last = groups[-1][-1] if groups else None
-        if last and last[0] == k[0] and not text_of(k[0])[last[2]:k[1]].strip():
+        if last and last[0] == k[0] and not full[k[0]][last[2]:k[1]].strip():
             groups[-1].append(k)
         else:
             groups.append([k])
@@ -141,7 +141,7 @@ def best_sentences(passages: list[Passage], question: str, embedder, text_of, bu
     out = []
     for g in groups:
         doc, a, b = g[0][0], g[0][1], g[-1][2]
-        text = text_of(doc)[a:b]
+        text = full[doc][a:b]
         best = max(g, key=lambda k: score[k])
         # the dense score stays the retrieved passage's: the abstention gate (config.min_dense) reads it
         source = passages[spans[best]]
