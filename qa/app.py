@@ -337,6 +337,7 @@ def _copy_whole(src: Path, dest: Path) -> None:
     overwrite one."""
     part = dest.parent.parent / ".uploading" / f"{dest.name}.{os.getpid()}.part"
     part.parent.mkdir(exist_ok=True)
+    _sweep(part.parent)
     try:
         with open(src, "rb") as i, open(part, "wb") as o:
             shutil.copyfileobj(i, o)
@@ -345,6 +346,21 @@ def _copy_whole(src: Path, dest: Path) -> None:
         os.link(part, dest)
     finally:
         part.unlink(missing_ok=True)
+
+
+def _sweep(folder: Path) -> None:
+    """Remove what uploads cut short by a kill left in <index_dir>/.uploading/ (<name>.<pid>.part, its
+    process gone); a part a live process is writing stays."""
+    for f in folder.glob("*.part"):
+        pid = f.name.rsplit(".", 2)[-2] if f.name.count(".") >= 2 else ""
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            f.unlink(missing_ok=True)
+        except (PermissionError, OverflowError):
+            pass
 
 
 def upload(pipeline, paths, progress=None) -> str:

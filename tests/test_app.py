@@ -457,3 +457,21 @@ def test_an_upload_cut_short_leaves_nothing_in_uploads(toy_config, tmp_path, mon
         app.upload(p, [str(tmp_path / "notes.txt")])
     assert list((tmp_path / "index" / "uploads").iterdir()) == []
     assert list((tmp_path / "index" / ".uploading").iterdir()) == []
+
+
+def test_what_a_killed_upload_left_in_uploading_is_swept_by_the_next_upload(toy_config, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    p = pipeline(toy_config)
+    parts = tmp_path / "index" / ".uploading"
+    parts.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = parts / f"notes.txt.{dead.stdout.strip()}.part"  # a process that is gone wrote it
+    stale.write_text("half a docu")
+    live = parts / f"other.txt.{os.getpid()}.part"  # this process is alive: its part stays
+    live.write_text("being written")
+    (tmp_path / "notes.txt").write_text("Anna Berg visited Oslo on Monday.\n")
+    app.upload(p, [str(tmp_path / "notes.txt")])
+    assert not stale.exists() and live.exists()
