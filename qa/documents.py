@@ -20,6 +20,9 @@ from .errors import DocumentError
 
 SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
 KINDS = ".txt, .md, .html or .pdf"  # what an error about a file type suggests
+# How a file is read into text; an index made by another reading is rebuilt (its offsets would be wrong).
+# 2: hidden HTML elements and Markdown comments are left out
+READER = 2
 
 
 def doc_name(path: str | Path) -> str:
@@ -117,6 +120,8 @@ def decode(doc: str, raw: bytes) -> str:
     text = _unicode(doc, raw)
     if suffix in {".html", ".htm"}:
         text = html_to_text(text)
+    elif suffix in {".md", ".markdown"}:
+        text = _MD_COMMENT.sub("", text)
     if not text.strip():
         raise DocumentError(f"{doc}: the document is empty")
     return text
@@ -174,7 +179,21 @@ def load(doc: str) -> tuple[str, str]:
     return digest, text
 
 
+# A Markdown comment, hidden when the file is rendered (one left open hides the rest of the file)
+_MD_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+# An element a browser does not show: hidden, aria-hidden, or a style of display:none / visibility:hidden
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+def _hidden(attrs) -> bool:
+    a = {k.lower(): (v or "") for k, v in attrs}
+    return "hidden" in a or a.get("aria-hidden", "").lower() == "true" or bool(_HIDDEN_STYLE.search(a.get("style", "")))
+
+
 class _Text(HTMLParser):
+    """An HTML page's visible text. Comments, scripts, styles and hidden elements are left out: text a
+    reader never sees is never given to the model nor quoted to the reader (an injected order hides there)."""
     BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "title"}
     SKIP = {"script", "style", "noscript", "template"}
 
@@ -182,21 +201,32 @@ class _Text(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self.skip = 0
+        self.hiding: tuple[str, int] | None = None  # (the hidden element's tag, how deep in it we are)
 
     def handle_starttag(self, tag, attrs):
-        if tag in self.SKIP:
+        if self.hiding:
+            if tag == self.hiding[0] and tag not in _VOID:
+                self.hiding = (tag, self.hiding[1] + 1)
+        elif tag not in _VOID and _hidden(attrs):
+            self.hiding = (tag, 1)
+        elif tag in self.SKIP:
             self.skip += 1
         elif tag in self.BLOCK:
             self.out.append("\n\n")
 
     def handle_endtag(self, tag):
-        if tag in self.SKIP:
+        if self.hiding:
+            if tag == self.hiding[0]:
+                self.hiding = (tag, self.hiding[1] - 1) if self.hiding[1] > 1 else None
+                if not self.hiding:
+                    self.out.append("\n\n")
+        elif tag in self.SKIP:
             self.skip = max(0, self.skip - 1)
         elif tag in self.BLOCK:
             self.out.append("\n\n")
 
     def handle_data(self, data):
-        if not self.skip:
+        if not self.skip and not self.hiding:
             self.out.append(data)
 
 

@@ -1,7 +1,7 @@
 """The persisted FAISS index of a document set.
 
 Layout of one set, ``index/<set>/`` (``<set>`` names the documents' roots):
-    manifest.json            format version, embedder, dimension, chunk settings,
+    manifest.json            format version, reader version, embedder, dimension, chunk settings,
                              sha256 per document, and the two data files below
                              with their size and sha256 (a damaged file is detected)
     chunks-<gen>.jsonl       one Chunk per line, in vector order (readable)
@@ -65,7 +65,7 @@ def set_dir(config: Config) -> Path:
 
 
 def settings(config: Config, embedder) -> dict:
-    return {"format": FORMAT, "embedder": embedder.name, "dim": embedder.dim,
+    return {"format": FORMAT, "reader": documents.READER, "embedder": embedder.name, "dim": embedder.dim,
             "chunk": {"sentences": config.chunk_sentences, "overlap": config.chunk_overlap,
                       "max_chars": config.max_chunk_chars}}
 
@@ -202,13 +202,25 @@ def _embed(embedder, groups: list[list[Chunk]], progress=None) -> list[np.ndarra
     return np.split(vecs, ends[:-1]) if groups else []
 
 
+EXCLUDED = "excluded.json"  # the documents the user removed, kept apart from the manifest
+
+
 def _excluded(path: Path) -> set[str]:
-    """The documents the user removed from this set: read even from a manifest whose data files are damaged."""
-    try:
-        found = json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("excluded", [])
-        return {d for d in found if isinstance(d, str)}
-    except (OSError, ValueError, AttributeError, TypeError):
-        return set()
+    """The documents the user removed from this set: from excluded.json, else from the manifest (read even
+    when the data files are damaged); a damaged manifest does not bring a removed document back."""
+    for name, key in ((EXCLUDED, None), ("manifest.json", "excluded")):
+        try:
+            found = json.loads((path / name).read_text(encoding="utf-8"))
+            found = found.get(key, []) if key else found
+            if isinstance(found, list):
+                return {d for d in found if isinstance(d, str)}
+        except (OSError, ValueError, AttributeError, TypeError):
+            pass
+    return set()
+
+
+def _save_excluded(path: Path, excluded) -> None:
+    atomic_write(path / EXCLUDED, json.dumps(sorted(excluded), indent=1).encode())
 
 
 def stored(config: Config) -> Index:
@@ -262,6 +274,8 @@ def remove(index: Index, docs: list[str], path: Path | None = None, exclude=()) 
     m["excluded"] = sorted(set(m.get("excluded", [])) | _excluded(path) | set(exclude))
     m["n_chunks"] = len(keep)
     smaller = Index(path, [index.chunks[i] for i in keep], make_faiss(vecs.astype("float32"), index.vectors.d), m)
+    path.mkdir(parents=True, exist_ok=True)
+    _save_excluded(path, m["excluded"])  # first: a build after a crash here still leaves them out
     save(smaller)
     return smaller
 
@@ -271,7 +285,11 @@ def restore(config: Config, names) -> list[str]:
     path = set_dir(config)
     excluded = _excluded(path)
     back = find(names, sorted(excluded), among="no removed document")
-    m = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    _save_excluded(path, excluded - set(back))
+    try:
+        m = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return back  # a damaged manifest: the next build rebuilds it, with excluded.json's list
     m["excluded"] = sorted(excluded - set(back))
     atomic_write(path / "manifest.json", json.dumps(m, indent=2, sort_keys=True).encode())
     return back
@@ -306,7 +324,7 @@ def save(index: Index) -> None:
                                    for k, v in data.items()}
     atomic_write(path / "manifest.json", json.dumps(index.manifest, indent=2, sort_keys=True).encode())
     for f in path.iterdir():  # previous generations and leftovers of interrupted builds
-        if f.name not in files.values() and f.name != "manifest.json":
+        if f.name not in files.values() and f.name not in ("manifest.json", EXCLUDED):
             f.unlink(missing_ok=True)
 
 

@@ -153,6 +153,21 @@ def test_remove_documents_drops_it_and_the_next_build_of_the_folder_leaves_it_ou
     assert name(folder / "b.txt") not in ix.build(config, emb).docs
 
 
+def test_a_damaged_manifest_does_not_bring_a_removed_document_back(config, folder, capsys):
+    emb = ToyEmbedder()
+    pipe = Pipeline(config, embedder=emb)
+    pipe.build()
+    pipe.remove_documents(["b.txt"])
+    (pipe.index.dir / "manifest.json").write_text('{"format": 2, "excl')  # torn by a crash or an editor
+    rebuilt = ix.build(config, emb)
+    assert "rebuilding" in capsys.readouterr().err
+    assert name(folder / "b.txt") not in rebuilt.docs and len(rebuilt.docs) == 2
+    assert rebuilt.manifest["excluded"] == [name(folder / "b.txt")]
+    (pipe.index.dir / "manifest.json").write_text("not json")  # and `qa docs restore` still works
+    assert ix.restore(config, ["b.txt"]) == [name(folder / "b.txt")]
+    assert name(folder / "b.txt") in ix.build(config, emb).docs
+
+
 def test_restore_brings_a_removed_document_back_at_the_next_build(config, folder):
     emb = ToyEmbedder()
     Pipeline(config, embedder=emb).build()

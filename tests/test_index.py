@@ -42,6 +42,15 @@ def test_changed_chunk_settings_rebuild_everything(toy_config):
     assert len(emb.calls) == 2 and idx.manifest["chunk"]["sentences"] == 2
 
 
+def test_an_index_made_by_another_reading_of_the_files_is_rebuilt(toy_config, monkeypatch):
+    """Offsets index the text as read: when the reading changes (hidden HTML left out), they must be made anew."""
+    emb = ToyEmbedder()
+    ix.build(toy_config, emb)
+    monkeypatch.setattr(ix.documents, "READER", ix.documents.READER + 1)
+    idx = ix.build(toy_config, emb)
+    assert len(emb.calls) == 2 and idx.manifest["reader"] == ix.documents.READER
+
+
 def test_corrupt_index_is_reported_then_rebuilt_from_the_documents(toy_config):
     emb = ToyEmbedder()
     idx = ix.build(toy_config, emb)
