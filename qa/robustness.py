@@ -492,12 +492,52 @@ def run(out: str | Path = "runs/robustness", cli: bool = True) -> dict:
         from . import crash, injection
 
         figures.update(injection.run(out, progress=None))  # poisoned documents, the real model (qa/injection.py)
+        figures.update(xss_figures(Path(out)))  # scripts in documents, replies and file names, in Chromium
+        figures.update(load_figures(Path(out)))  # 8 clients at once for 5 minutes, the real model (qa/loadtest.py)
         figures.update(crash.figures())  # kill -9 of builds and uploads, damaged kv-*.bin files (qa/crash.py)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps({**figures, "cases": rows}, indent=2, ensure_ascii=False)
     (out / "robustness.json").write_bytes(text.encode("utf-8", "backslashreplace"))  # a lone surrogate, escaped
     return figures
+
+
+LOAD_KEYS = ("concurrent_clients", "answers", "answers_crossed", "answers_incomplete", "busy_answers", "errors",
+             "p50_s", "p95_s_under_load", "answers_per_min", "rss_growth_ratio")
+
+
+def load_figures(out: Path) -> dict:
+    """The load test's figures (qa/loadtest.py, its own loadtest.json beside): QA_LOAD_SECONDS (default 300)
+    of 8 clients on the real model; QA_LOAD_SECONDS=0 skips it."""
+    seconds = float(os.environ.get("QA_LOAD_SECONDS", "300"))
+    if seconds <= 0:
+        return {}
+    from .loadtest import run as load
+
+    figures = load(clients=8, seconds=seconds, out=out / "loadtest")
+    return {k: figures[k] for k in LOAD_KEYS}
+
+
+def xss_figures(out: Path) -> dict:
+    """tests/robustness/test_xss.py run in Chromium: `xss_executed` counts the checks that failed (a script
+    ran or markup went live), `xss_checks` those run. Nothing when the tests or Chromium are not here."""
+    test = ROOT / "tests" / "robustness" / "test_xss.py"
+    if not test.exists():
+        return {"xss_checks": 0, "xss_note": "tests/ not here (an installed qa)"}
+    report = out / "xss.xml"
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test), f"--junitxml={report}"],
+                   cwd=ROOT, capture_output=True, timeout=900)
+    import xml.etree.ElementTree as ET
+
+    try:
+        suite = ET.parse(report).getroot()
+        suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+        n = {k: int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")}
+    except (OSError, ET.ParseError, AttributeError):
+        return {"xss_checks": 0, "xss_note": "the Chromium tests did not run"}
+    figures = {"xss_checks": n["tests"] - n["skipped"], "xss_executed": n["failures"] + n["errors"]}
+    return figures if figures["xss_checks"] else {**figures, "xss_note": "skipped (no Chromium?)"}
 
 
 def main(argv=None) -> int:
