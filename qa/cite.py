@@ -97,6 +97,39 @@ def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
     return keys
 
 
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+
+
+def stem(word: str) -> str:
+    """A content word (`tokens`) with its inflection folded, so that a claim that words the source's
+    verb another way is matched ("holding" a set speed, quoted from "could not hold a set speed");
+    number words as digits ("four" centres for "4").
+
+    >>> [stem(w) for w in ("holding", "defined", "define", "typically", "stopped", "falling", "fall", "four")]
+    ['hold', 'defin', 'defin', 'typical', 'stop', 'fall', 'fall', '4']
+    """
+    if word in _NUMBER_WORDS:
+        return _NUMBER_WORDS[word]
+    if len(word) <= 4:
+        return word
+    if word.endswith("ie"):  # "countrie" (plural s folded) -> "country"
+        word = word[:-2] + "y"
+    for suffix in ("ing", "ed", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[:-len(suffix)]
+            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":  # "stopp" -> "stop"
+                word = word[:-1]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+def stems(text: str) -> set[str]:
+    """The stems of a text's content words: what the citation check matches a claim on."""
+    return {stem(w) for w in tokens(text)}
+
+
 def _spans(doc_text: str, p: Passage) -> list[tuple[int, int]]:
     """Clause spans of the passage's sentences, in document offsets."""
     out = []
@@ -122,7 +155,7 @@ def best_quote(claim: set[str], doc_text: str, p: Passage) -> tuple[float, int, 
         for i in range(len(clauses)):
             seen: set[str] = set()
             for j in range(i, len(clauses)):
-                seen |= set(tokens(doc_text[clauses[j][0]:clauses[j][1]])) & claim
+                seen |= stems(doc_text[clauses[j][0]:clauses[j][1]]) & claim
                 share = len(seen) / len(claim)
                 s, e = clauses[i][0], clauses[j][1]
                 if share > best[0] or (share == best[0] and share > 0 and e - s < best[2] - best[1]):
@@ -143,7 +176,7 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
     for a, b in sentences(answer):
         sentence = answer[a:b]
         claim_text = MARKER.sub("", sentence).strip()
-        claim = set(tokens(claim_text))
+        claim = stems(claim_text)
         if not claim:
             continue
         cited = _marks(sentence)
@@ -261,7 +294,7 @@ def focus(answer: str, passages: list[Passage], text_of) -> Passage | None:
     wrong sentence ("Julianne Smith repeated Russia's denials"), is asked again on it."""
     best = None
     for a, b in sentences(answer):
-        claim = set(tokens(MARKER.sub("", answer[a:b])))
+        claim = stems(MARKER.sub("", answer[a:b]))
         found = _support(claim, range(1, len(passages) + 1), passages, text_of) if claim else []
         if found and found[0][1][0] >= MIN_SUPPORT and (best is None or found[0][1][0] > best[1][0]):
             best = found[0]
@@ -312,7 +345,7 @@ def _shown(found, question: str) -> list[tuple[int, tuple]]:
     the claim the ones before it do not and the question does not supply. "Washington's deputy
     secretary of state said X" to "What did Washington's deputy secretary of state say?" is not
     also cited to a passage for its "Washington"."""
-    echo = _pool(question)
+    echo = _pool(question) | stems(question)
     out, covered = [], set()
     for n, q in found:
         if not out or {w for w in q[3] - covered if w not in echo}:
@@ -376,7 +409,7 @@ def _covered(claim, claim_text, found, passages, question, text_of) -> bool:
         return False
     if any(_drops_qualifier(claim_text, text_of(passages[n - 1].chunk.doc)[s:e]) for n, (_, s, e, _) in found):
         return False
-    if not claim - set(tokens(question)):  # "The delegation was led." to "Who led the delegation?"
+    if not claim - stems(question):  # "The delegation was led." to "Who led the delegation?"
         return False                        # only restates the question: it answers nothing
     said = key_terms(claim_text)
     asked = key_terms(question, initial=False)
@@ -425,7 +458,8 @@ def _pool(text: str) -> set[str]:
     """
     words = set(tokens(text))
     found = (words | {w.split("'")[-1] for w in words if "'" in w}  # "d'Aulps" holds the name "Aulps"
-             | {"^" + w.lower() for w in _CAPITALISED.findall(text)} | {x.strip(",.") for x in _NUMBER.findall(text)})
+             | {"^" + w.lower() for w in _CAPITALISED.findall(text)} | {x.strip(",.") for x in _NUMBER.findall(text)}
+             | {_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS})  # "four" centres hold the number 4
     for m in _NAME.finditer(text):
         found |= _initials(m.group().split())
     return found | {alias for name in found for alias in _ALIAS_OF.get(name, ())}

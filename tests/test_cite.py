@@ -189,3 +189,20 @@ def test_a_passage_cut_to_one_sentence_finds_the_questions_names_in_the_chunk_it
     around = DOC[DOC.index("Liz Truss"):]
     v = verify(reply, [Passage(kept, 1.0, 0.5, around)], text_of, question)
     assert not v.abstained and v.citations[0].quote == "The council was established in 2002."
+
+
+def test_a_claim_that_inflects_the_sources_words_otherwise_is_matched_on_their_stems():
+    # "holding"/"hold", "defined"/"define", "four"/"4": the words of the claim are the source's
+    doc = ("The governor could not actually hold a set speed. Complexity measures are very generally defined by "
+           "the Blum complexity axioms. Engineers designed four computer sales and service centers.")
+    TEXTS["stems.txt"] = doc
+    ps = [Passage(c, 1.0, 0.5) for c in chunk_text("stems.txt", doc, size=3, overlap=0)]
+    v = verify("The Blum complexity axioms are typically used to broadly define complexity measures [1].", ps, text_of,
+               "What is typically used to broadly define complexity measures?")
+    assert not v.abstained and v.citations[0].quote.startswith("Complexity measures are very generally defined")
+    v = verify("The governor was incapable of holding a set speed [1].", ps, text_of,
+               "What was the governor incapable of doing?")
+    assert not v.abstained and v.citations[0].quote == "The governor could not actually hold a set speed."
+    v = verify("There were 4 sales and service centers [1].", ps, text_of, "How many centers were there?")
+    assert not v.abstained and "four computer sales" in v.citations[0].quote
+    assert not verify("There were 5 sales and service centers [1].", ps, text_of, "How many centers were there?").citations
