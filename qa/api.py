@@ -200,7 +200,7 @@ class Pipeline:
             checked = cite.verify(prompts.MARKER.sub("", raw), passages, documents.text_of, q)
             timings["reread_s"] = time.perf_counter() - now
             now = time.perf_counter()
-        seen: dict = {}  # what a step found that the Answer reports (the answer check's P(yes): "support")
+        seen: dict = {"passages": passages}  # what the steps share (steps.py)
         for name, step in steps.CHECKS:
             run = None if checked.abstained else step(self, q, kind, checked, seen)
             if run is None:

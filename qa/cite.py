@@ -13,7 +13,7 @@ found in no passage, is removed. Nothing left -> the answer abstains.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .chunk import chunk_id, sentences
 from .prompts import ABSTAIN, MARKER
@@ -304,14 +304,20 @@ def focus(answer: str, passages: list[Passage], text_of) -> Passage | None:
     return _run_passage(passages[n - 1].chunk.doc, s, e, text_of)
 
 
-def quoted(citations: tuple[Citation, ...], text_of) -> list[Passage]:
+def quoted(citations: tuple[Citation, ...], text_of, passages=()) -> list[Passage]:
     """The source sentences that hold the quotes (with the sentences back to whoever a "she"
-    is), one passage per quote, in document order, each once: what an answer rests on."""
-    runs = {}
+    is), one passage per quote, in document order, each once: what an answer rests on. Given the
+    `passages` the citations number, each keeps as its `context` theirs (a title, the chunk a cut
+    passage came from): "the city's population" is still known to be Berlin's when the question names it."""
+    runs, around = {}, {}
     for c in citations:
         p = _run_passage(c.doc, c.start, c.end, text_of)
-        runs.setdefault((p.chunk.doc, p.chunk.start), p)
-    return [runs[k] for k in sorted(runs)]
+        key = (p.chunk.doc, p.chunk.start)
+        runs.setdefault(key, p)
+        if 1 <= c.n <= len(passages):
+            source = passages[c.n - 1]
+            around.setdefault(key, []).extend(t for t in (source.context, source.chunk.text) if t)
+    return [replace(runs[k], context=" ".join(dict.fromkeys(around.get(k, ())))) for k in sorted(runs)]
 
 
 def _run_passage(doc: str, start: int, end: int, text_of) -> Passage:

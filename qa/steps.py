@@ -4,6 +4,9 @@ by `api.Pipeline.stream`. Each step has one signature,
     step(pipe, question, kind, verified, seen) -> None (not for this reply)
                                                 | run: () -> bool (the answer stands) or a narrower Verified
 
+`seen` is what the steps share: the passages the model read ("passages", which the citations number) and
+what a step found that the Answer reports (the answer check's P(yes): "support").
+
 and its name is the chat's Stage, the timing key (`<name>_s`) and the stage `qa eval` names when it withholds
 an answer (metrics.STAGES). Adding, removing or reordering a check is one line of CHECKS.
 """
@@ -72,7 +75,7 @@ def confirm(pipe, q, kind, v, seen):
         return None
 
     def run() -> bool:
-        ground = cite.quoted(v.citations, documents.text_of)
+        ground = cite.quoted(v.citations, documents.text_of, seen.get("passages", ()))
         again = "".join(pipe.generator.stream(prompts.answer_messages(q, ground, kind.instruction, documents.title),
                                               kind.max_tokens or pipe.config.max_tokens, prompts.NOT_FIRST))
         return not cite.verify(prompts.MARKER.sub("", again), ground, documents.text_of, q).abstained

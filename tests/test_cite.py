@@ -206,3 +206,21 @@ def test_a_claim_that_inflects_the_sources_words_otherwise_is_matched_on_their_s
     v = verify("There were 4 sales and service centers [1].", ps, text_of, "How many centers were there?")
     assert not v.abstained and "four computer sales" in v.citations[0].quote
     assert not verify("There were 5 sales and service centers [1].", ps, text_of, "How many centers were there?").citations
+
+
+def test_quoted_sentences_keep_what_their_passage_knew_of_the_question_s_subject():
+    """The confirming reading checks its reply against the quoted sentences alone; a sentence cut from a
+    chunk about Berlin ("the city's population") still answers a question about Berlin."""
+    doc = "Berlin took in many refugees. By 1700, one-fifth of the city's population was French speaking."
+    TEXTS["berlin.txt"] = doc
+    [chunk] = chunk_text("berlin.txt", doc, size=3, overlap=0)
+    at = doc.index("By 1700")
+    cut = Passage(Chunk(chunk.id, "berlin.txt", at, len(doc), doc[at:]), 1.0, 0.5, context="Huguenots " + doc)
+    q = "What portion of Berlin's population spoke French by 1700?"
+    reply = "One-fifth of the city's population spoke French by 1700 [1]."
+    first = verify(reply, [cut], text_of, q)
+    assert not first.abstained
+    ground = cite.quoted(first.citations, text_of, [cut])
+    assert [g.chunk.text for g in ground] == [doc[at:]] and "Berlin took in" in ground[0].context
+    assert not verify(reply, ground, text_of, q).abstained
+    assert verify(reply, cite.quoted(first.citations, text_of), text_of, q).abstained  # without it: withheld
