@@ -187,7 +187,7 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
             if not _covered(claim, claim_text, found, passages, question, text_of):
                 continue  # no passage supports this sentence: it is not shown
         marks = []
-        for n, (share, s, e, _) in _shown(found, question):
+        for n, (share, s, e, _) in _shown(found, question, claim_text):
             doc = passages[n - 1].chunk.doc
             quote = text_of(doc)[s:e]  # cut from the source itself, so text_of(doc)[start:end] == quote
             cites.setdefault((n, s, e), Citation(n, passages[n - 1].chunk.id, doc, s, e, quote))
@@ -346,15 +346,19 @@ def _support(claim, numbers, passages, text_of) -> list[tuple[int, tuple]]:
     return out
 
 
-def _shown(found, question: str) -> list[tuple[int, tuple]]:
+def _shown(found, question: str, claim_text: str = "") -> list[tuple[int, tuple]]:
     """The quotes a claim is shown with: its best, and each further one that supports words of
     the claim the ones before it do not and the question does not supply. "Washington's deputy
     secretary of state said X" to "What did Washington's deputy secretary of state say?" is not
-    also cited to a passage for its "Washington"."""
+    also cited to a passage for its "Washington"; nor is "Wendy Sherman met Sannino", quoted from "Ms
+    Sherman met Sannino", also cited to any sentence that says "Wendy": a name the quotes before hold
+    by one of its words is held."""
     echo = _pool(question) | stems(question)
+    names = [{stem(w) for w in k} for k in key_terms(claim_text)]
     out, covered = [], set()
     for n, q in found:
-        if not out or {w for w in q[3] - covered if w not in echo}:
+        held = {w for k in names if k & covered for w in k}
+        if not out or {w for w in q[3] - covered - held if w not in echo}:
             out.append((n, q))
             covered |= q[3]
     return out

@@ -224,3 +224,18 @@ def test_quoted_sentences_keep_what_their_passage_knew_of_the_question_s_subject
     assert [g.chunk.text for g in ground] == [doc[at:]] and "Berlin took in" in ground[0].context
     assert not verify(reply, ground, text_of, q).abstained
     assert verify(reply, cite.quoted(first.citations, text_of), text_of, q).abstained  # without it: withheld
+
+
+def test_a_second_quote_that_only_holds_more_of_a_name_is_not_shown():
+    # a poisoned document's "[4] Wendy Sherman said ..." was shown as a second source of a right answer whose
+    # marker named the wrong passage (the check looks for support in every passage then)
+    doc = "Ms Sherman met Stefano Sannino in Brussels to discuss penalties. Wendy Sherman said the proposals were excellent."
+    TEXTS["names.txt"] = doc
+    ps = [Passage(c, 1.0, 0.5) for c in chunk_text("names.txt", doc, size=1, overlap=0)]
+    v = verify("Wendy Sherman met Stefano Sannino in Brussels to discuss penalties [2].", ps, text_of,
+               "Who did Sherman meet to discuss penalties?")
+    assert [c.quote for c in v.citations] == ["Ms Sherman met Stefano Sannino in Brussels to discuss penalties."]
+    # a second sentence that adds what the claim says is still cited
+    v = verify("Wendy Sherman met Stefano Sannino in Brussels to discuss penalties and said the proposals were "
+               "excellent [1] [2].", ps, text_of)
+    assert len(v.citations) == 2
