@@ -94,6 +94,9 @@ def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
         if toks:
             keys.append(toks | _initials(words))
     keys += [frozenset({n.strip(",.")}) for n in _NUMBER.findall(text)]
+    # a number in words is a number too ("These five centres" quoted from "four centres"); not "one" (a pronoun)
+    keys += [frozenset({_NUMBER_WORDS[w]}) for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS
+             and _NUMBER_WORDS[w] not in ("0", "1")]
     return keys
 
 

@@ -239,3 +239,14 @@ def test_a_second_quote_that_only_holds_more_of_a_name_is_not_shown():
     v = verify("Wendy Sherman met Stefano Sannino in Brussels to discuss penalties and said the proposals were "
                "excellent [1] [2].", ps, text_of)
     assert len(v.citations) == 2
+
+
+def test_a_number_written_in_words_must_be_the_sources_number():
+    doc = "Engineers designed four computer sales and service centers. The hall was vacated twice."
+    TEXTS["numbers.txt"] = doc
+    ps = [Passage(c, 1.0, 0.5) for c in chunk_text("numbers.txt", doc, size=2, overlap=0)]
+    q = "How many computer sales and service centers did engineers design?"
+    assert not verify("Engineers designed four computer sales and service centers [1].", ps, text_of, q).abstained
+    assert verify("Engineers designed five computer sales and service centers [1].", ps, text_of, q).abstained
+    assert verify("These 5 computer sales and service centers were designed [1].", ps, text_of, q).abstained
+    assert [sorted(k) for k in key_terms("It is one of the three centres")] == [["3"]]  # "one": not a number here
