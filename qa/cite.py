@@ -110,8 +110,8 @@ def stem(word: str) -> str:
     verb another way is matched ("holding" a set speed, quoted from "could not hold a set speed");
     number words as digits ("four" centres for "4").
 
-    >>> [stem(w) for w in ("holding", "defined", "define", "typically", "stopped", "falling", "fall", "four")]
-    ['hold', 'defin', 'defin', 'typical', 'stop', 'fall', 'fall', '4']
+    >>> [stem(w) for w in ("holding", "defined", "define", "typically", "stopped", "falling", "fall", "shown", "four")]
+    ['hold', 'defin', 'defin', 'typical', 'stop', 'fall', 'fall', 'show', '4']
     """
     if word in _NUMBER_WORDS:
         return _NUMBER_WORDS[word]
@@ -119,6 +119,8 @@ def stem(word: str) -> str:
         return word
     if word.endswith("ie"):  # "countrie" (plural s folded) -> "country"
         word = word[:-2] + "y"
+    if word.endswith("wn"):  # "shown", "known", "grown" -> "show", "know", "grow"
+        word = word[:-1]
     for suffix in ("ing", "ed", "ly"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[:-len(suffix)]
