@@ -245,10 +245,22 @@ def keep_sentences(verified: Verified, keep: list[bool]) -> Verified:
     ...     Citation(2, "b", "d", 9, 13, "Nato"), Citation(3, "c", "d", 20, 24, "Riga")), False)
     >>> w = keep_sentences(v, [True, False, True]); w.text, [c.n for c in w.citations]
     ('Oslo [1]\nRiga [3].', [1, 3])
+
+    Two items that cite the same passage each have their own quote: a dropped item's quote goes with it.
+
+    >>> v = Verified("Oslo [1]\nNato [1]", (Citation(1, "a", "d", 0, 4, "Oslo"), Citation(1, "a", "d", 9, 13, "Nato")), False)
+    >>> [c.quote for c in keep_sentences(v, [True, False]).citations]
+    ['Oslo']
     """
-    spans = [verified.text[a:b] for (a, b), k in zip(sentences(verified.text), keep) if k]
-    shown = {n for s in spans for n in _marks(s)}
-    return Verified("\n".join(spans), tuple(c for c in verified.citations if c.n in shown), not spans)
+    spans = [(verified.text[a:b], k) for (a, b), k in zip(sentences(verified.text), keep)]
+
+    def overlap(c: Citation, kept: bool) -> int:  # the most words it shares with a kept (or a dropped) sentence
+        return max((len(stems(MARKER.sub("", s)) & stems(c.quote)) for s, k in spans if k == kept and c.n in _marks(s)),
+                   default=-1)
+
+    cites = tuple(c for c in verified.citations if overlap(c, True) >= 0 and overlap(c, True) >= overlap(c, False))
+    kept = [s for s, k in spans if k]
+    return Verified("\n".join(kept), cites, not kept)
 
 
 SURE = 0.8  # P(yes) a claim needs when its quote is negated and it is not, or the other way round
