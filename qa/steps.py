@@ -12,6 +12,8 @@ an answer (metrics.STAGES). Adding, removing or reordering a check is one line o
 """
 from __future__ import annotations
 
+import re
+
 from . import check, cite, documents, kinds, prompts
 
 
@@ -38,10 +40,19 @@ def entailment(pipe, q, kind, v, seen):
 
 
 def polarity(pipe, q, kind, v, seen):
-    """A yes/no reply: the quoted sentences, read alone, must give the same Yes or No."""
+    """A yes/no reply: the quoted sentences, read alone, must give the same Yes or No. Where the claim is
+    negated and the question is not, its own words decide: a No stands without that reading ("No, Russia
+    brought nothing new" to "Did Russia bring anything new?"; its negation already had to match its quote's,
+    by the word test or the entailment step; the model, asked that question of "said Russia brought nothing
+    new", answered yes and withheld a right answer), and a Yes is withheld."""
     said = kinds.polarity_of(v.text) if kind.polarity else ""
     if not said:
         return None
+    claim = re.sub(r"^\W*(?:yes|no)\b\W*", "", cite.claims(v)[0][0], flags=re.I)
+    if cite.negations(claim) and not cite.negations(q):
+        # a Yes before a negated claim contradicts itself ("Yes, Russia does not have a veto" to "Does Russia
+        # have a veto?": the model, asked of "Russia doesn't have a veto", had said yes too)
+        return None if said == "no" else (lambda: False)
     text = cite.context(v.citations, documents.text_of, cite.REACH)
     return lambda: (pipe.checker.yes_probability(prompts.polarity_messages(text, q)) >= 0.5) == (said == "yes")
 

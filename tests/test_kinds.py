@@ -67,16 +67,21 @@ def yesno_pipeline(config, reply, p_yes):
 
 
 def test_a_yes_the_quoted_sentences_do_not_give_is_withheld(toy_config):
-    # the words agree with the quote ("no breakthrough"), so only the polarity step can see the Yes is wrong
-    p, gen = yesno_pipeline(toy_config, "Yes, those talks in Geneva ended with no breakthrough [1].", p_yes=0.1)
+    # the words agree with the quote ("no breakthrough"), so only the polarity step can see the Yes is wrong:
+    # a Yes before a claim negated where the question is not contradicts itself, with no model pass
+    p, gen = yesno_pipeline(toy_config, "Yes, those talks in Geneva ended with no breakthrough [1].", p_yes=0.9)
     items = list(p.stream("Did Ms Sherman's talks with Russia in Geneva end with a breakthrough?"))
     answer = items[-1]
     assert Stage("polarity") in items and Stage("entail") not in items
     assert answer.abstained and answer.text == prompts.ABSTAIN and stage(answer) == "polarity"
-    polarity_prompt = gen.checks[-1][0]["content"]
-    assert "Those talks in Geneva ended with no breakthrough." in polarity_prompt
-    assert polarity_prompt.endswith("Question: Did Ms Sherman's talks with Russia in Geneva end with a breakthrough?\n\n"
-                                    "According to the text, is the answer yes or no? Reply yes or no.")
+    assert len(gen.checks) == 1  # the answer check only
+    # a Yes whose claim is not negated is asked of the quoted sentences alone
+    q = "Was the Nato-Russia Council established in 2002?"
+    p, gen = yesno_pipeline(toy_config, "Yes, the Nato-Russia Council was established in 2002 [1].", p_yes=0.1)
+    answer = p.ask(q)
+    assert answer.abstained and stage(answer) == "polarity"
+    assert gen.checks[-1][0]["content"].endswith(f"Question: {q}\n\nAccording to the text, is the answer yes or no? "
+                                                 "Reply yes or no.")
 
 
 @pytest.mark.parametrize("question, reply", [
@@ -96,16 +101,28 @@ def test_a_claim_that_drops_its_quotes_negation_is_read_again_and_withheld(toy_c
     assert any(w in entail_prompt for w in ("denials", "nothing new"))
 
 
-def test_a_no_the_quoted_sentences_give_is_shown(toy_config):
-    p, _ = yesno_pipeline(toy_config, DENIED, p_yes=0.1)
+@pytest.mark.parametrize("p_yes", [0.1, 0.8])
+def test_a_no_that_its_own_negated_claim_carries_is_shown_without_the_polarity_reading(toy_config, p_yes):
+    # "No, ... repeated Russia's denials" to an unnegated question: the No is the claim's own negation, which
+    # the word test matched to its quote ("denials"); the model asked yes/no of that sentence is not needed
+    p, gen = yesno_pipeline(toy_config, DENIED, p_yes=p_yes)
     answer = p.ask("Does Russia intend to invade Ukraine?")
     assert not answer.abstained and answer.text.startswith("No, ") and stage(answer) == "shown"
-    assert "polarity_s" in answer.timings
+    assert "polarity_s" not in answer.timings and len(gen.checks) == 1  # the answer check only
 
 
-def test_the_same_no_is_withheld_when_the_sentences_say_yes(toy_config):
-    p, _ = yesno_pipeline(toy_config, DENIED, p_yes=0.8)
-    assert p.ask("Does Russia intend to invade Ukraine?").abstained
+UNITED = ("No, Nato was united on the core principle that each and every nation has the right to choose its own "
+          "path [1].")
+
+
+def test_a_no_whose_claim_is_not_negated_is_read_again(toy_config):
+    q = "Is Nato divided on the principle that each nation has the right to choose its own path?"
+    p, _ = yesno_pipeline(toy_config, UNITED, p_yes=0.1)
+    answer = p.ask(q)
+    assert not answer.abstained and "polarity_s" in answer.timings
+    p, _ = yesno_pipeline(toy_config, UNITED, p_yes=0.8)  # the sentence read alone says yes: withheld
+    answer = p.ask(q)
+    assert answer.abstained and stage(answer) == "polarity"
 
 
 def test_a_claim_with_words_its_sources_lack_is_read_again(toy_config):
@@ -169,3 +186,13 @@ def test_list_items_the_model_does_not_read_as_answers_are_dropped_and_the_rest_
     assert steps.items(SimpleNamespace(checker=ScriptedGenerator([], [0.9] * 3)), q, kinds.KINDS["list"], v, {})() \
         is True
     assert steps.items(pipe, "Who spoke?", kinds.KINDS["fact"], v, {}) is None  # not a list: no step
+
+
+def test_a_yes_before_a_negated_claim_is_withheld_whatever_the_model_reads(toy_config):
+    # "Yes, Russia does not have a veto" to "Does Russia have a veto?" was shown: the model read "Russia doesn't
+    # have a veto" as a yes to the question too
+    reply = "Yes, Stoltenberg said Russia doesn't have a veto on who can join the military alliance [1]."
+    p, gen = yesno_pipeline(toy_config, reply, p_yes=0.9)
+    answer = p.ask("Does Russia have a veto on who can join Nato, according to Stoltenberg?")
+    assert answer.abstained and stage(answer) == "polarity"
+    assert not any("is the answer yes or no" in c[0]["content"] for c in gen.checks)  # no model pass for it
