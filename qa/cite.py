@@ -157,10 +157,11 @@ def best_quote(claim: set[str], doc_text: str, p: Passage) -> tuple[float, int, 
     spans = _spans(doc_text, p)
     for a, b in sentences(doc_text, p.chunk.start, p.chunk.end):
         clauses = [s for s in spans if a <= s[0] and s[1] <= b]
+        found = [stems(doc_text[x:y]) & claim for x, y in clauses]  # each clause's words once, not once per run
         for i in range(len(clauses)):
             seen: set[str] = set()
             for j in range(i, len(clauses)):
-                seen |= stems(doc_text[clauses[j][0]:clauses[j][1]]) & claim
+                seen |= found[j]
                 share = len(seen) / len(claim)
                 s, e = clauses[i][0], clauses[j][1]
                 if share > best[0] or (share == best[0] and share > 0 and e - s < best[2] - best[1]):
@@ -221,6 +222,18 @@ def negations(text: str) -> frozenset[str]:
     """
     words = {w.lower() for w in _WORD.findall(re.sub(r"n['’]t\b", " not", text))}
     return frozenset(words & NEGATORS)
+
+
+_YES_NO = re.compile(r"^\W*(?:yes|no)\b\W*", re.I)
+
+
+def without_yes_no(claim: str) -> str:
+    """A claim without the Yes or No it opens with (the polarity step's to judge).
+
+    >>> without_yes_no("No, Russia brought nothing new.")
+    'Russia brought nothing new.'
+    """
+    return _YES_NO.sub("", claim)
 
 
 def claims(verified: Verified) -> list[tuple[str, tuple[Citation, ...]]]:
@@ -287,7 +300,7 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
     for claim, cites in claims(verified):
         if not cites:
             continue
-        bare = re.sub(r"^\W*(?:yes|no)\b\W*", "", claim, flags=re.I)
+        bare = without_yes_no(claim)
         said = bare[:1].upper() + bare[1:]  # as the model reads it
         source = context(cites, text_of, REACH)
         if not _holds(source, key_terms(bare)):

@@ -4,15 +4,13 @@ by `api.Pipeline.stream`. Each step has one signature,
     step(pipe, question, kind, verified, seen) -> None (not for this reply)
                                                 | run: () -> bool (the answer stands) or a narrower Verified
 
-`seen` is what the steps share: the passages the model read ("passages", which the citations number) and
-what a step found that the Answer reports (the answer check's P(yes): "support").
-
 and its name is the chat's Stage, the timing key (`<name>_s`) and the stage `qa eval` names when it withholds
 an answer (metrics.STAGES). Adding, removing or reordering a check is one line of CHECKS.
+
+`seen` is what the steps share: the passages the model read ("passages", which the citations number) and
+what a step found that the Answer reports (the answer check's P(yes): "support").
 """
 from __future__ import annotations
-
-import re
 
 from . import check, cite, documents, kinds, prompts
 
@@ -48,7 +46,7 @@ def polarity(pipe, q, kind, v, seen):
     said = kinds.polarity_of(v.text) if kind.polarity else ""
     if not said:
         return None
-    claim = re.sub(r"^\W*(?:yes|no)\b\W*", "", cite.claims(v)[0][0], flags=re.I)
+    claim = cite.without_yes_no(cite.claims(v)[0][0])
     if cite.negations(claim) and not cite.negations(q):
         # a Yes before a negated claim contradicts itself ("Yes, Russia does not have a veto" to "Does Russia
         # have a veto?": the model, asked of "Russia doesn't have a veto", had said yes too)
