@@ -77,11 +77,12 @@ def is_abstention(text: str) -> bool:
 def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
     """Names and numbers: what an answer must never invent. Each is a set of
     alternative tokens: a name is found if any of its words is ("Liz Truss" ~ "Ms Truss"), or,
-    for a name of several words, its initials ("European Union" ~ "EU").
+    for a name of several words, its initials ("European Union" ~ "EU"), and each word as the root a
+    derived or plain form of it must have (`_name_form`: "Europe" for "European").
     initial=False skips a sentence's first word (a question's "Which", "According").
 
     >>> [sorted(k) for k in key_terms("Which country did the European Union visit in 2022?", initial=False)]
-    [['^eu', 'european', 'union'], ['2022']]
+    [['=europ', '^eu', 'european', 'union', '~union'], ['2022']]
     """
     keys = []
     for m in _NAME.finditer(text):
@@ -91,6 +92,7 @@ def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
             words = words[1:]
         words = [re.sub(r"['’]s$", "", w) for w in words]  # "EU's" is the name "EU"
         toks = frozenset("^" + w.lower() if _ACRONYM.fullmatch(w) else t for w in words for t in tokens(w))
+        toks |= {_name_form(t, sought=True) for t in toks if not t.startswith("^")}
         if toks:
             keys.append(toks | _initials(words))
     keys += [frozenset({n.strip(",.")}) for n in _NUMBER.findall(text)]
@@ -147,8 +149,10 @@ def _spans(doc_text: str, p: Passage) -> list[tuple[int, int]]:
     return out
 
 
-def best_quote(claim: set[str], doc_text: str, p: Passage) -> tuple[float, int, int, set[str]]:
-    """The shortest run of clauses (within one sentence) covering most of the claim words.
+def best_quote(claim: set[str], doc_text: str, p: Passage, claim_text: str = "") -> tuple[float, int, int, set[str]]:
+    """The shortest run of clauses (within one sentence) covering most of the claim words, passing over a
+    run that qualifies a word `claim_text` repeats bare (`_drops_qualifier`): "The Council has 352 votes" is
+    quoted from "In total there are 352 votes", not from "the Council members (not votes) … of the 352 votes".
 
     Returns (support share, start, end, matched words)."""
     best = (0.0, p.chunk.start, p.chunk.start, set())
@@ -164,7 +168,8 @@ def best_quote(claim: set[str], doc_text: str, p: Passage) -> tuple[float, int, 
                 seen |= found[j]
                 share = len(seen) / len(claim)
                 s, e = clauses[i][0], clauses[j][1]
-                if share > best[0] or (share == best[0] and share > 0 and e - s < best[2] - best[1]):
+                if (share > best[0] or (share == best[0] and share > 0 and e - s < best[2] - best[1])) \
+                        and not (claim_text and _drops_qualifier(claim_text, doc_text[s:e])):
                     best = (share, s, e, set(seen))
     return best
 
@@ -187,9 +192,9 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
             continue
         cited = _marks(sentence)
         cited = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
-        found = _support(claim, cited, passages, text_of)
+        found = _support(claim, cited, passages, text_of, claim_text)
         if not _covered(claim, claim_text, found, passages, question, text_of):
-            found = _support(claim, range(1, len(passages) + 1), passages, text_of)  # repair the marker
+            found = _support(claim, range(1, len(passages) + 1), passages, text_of, claim_text)  # repair the marker
             if not _covered(claim, claim_text, found, passages, question, text_of):
                 continue  # no passage supports this sentence: it is not shown
         marks = []
@@ -210,18 +215,38 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
 
 # Words that turn a statement into its opposite: a claim and its quote must agree on them, or the
 # model reads the pair again (api.Pipeline: the entailment step). "n't" is folded into "not".
-NEGATORS = {"not", "no", "nothing", "never", "none", "nobody", "neither", "nor", "without", "deny", "denied",
-            "denies", "denial", "denials", "reject", "rejected", "rejects", "refuse", "refused", "refuses"}
+NEGATORS = {"not", "no", "nothing", "never", "none", "nobody", "neither", "nor", "without", "cannot", "unable",
+            "incapable", "deny", "denied", "denies", "denial", "denials", "reject", "rejected", "rejects", "refuse",
+            "refused", "refuses"}
+# ...of these, the ones that may follow what they negate ("Russia's demands were rejected")
+_NEGATE_BACK = {"deny", "denied", "denies", "denial", "denials", "reject", "rejected", "rejects", "refuse", "refused",
+                "refuses"}
+SCOPE = 4  # content words a negating word reaches
 
 
-def negations(text: str) -> frozenset[str]:
-    """The negating words of a text, "n't" as "not".
+def negations(text: str, about: set[str] | None = None) -> frozenset[str]:
+    """The negating words of a text, "n't" as "not"; given `about` (stems), only those that negate one of
+    them, within SCOPE content words after it (or before it, for "rejected"): the "(no compound)" of "a
+    5-cylinder engine (no compound)" negates nothing a claim about its 5 cylinders says.
 
     >>> sorted(negations("Russia doesn't have a veto; it brought nothing new.")), negations("No.")
     (['not', 'nothing'], frozenset({'no'}))
+    >>> negations("a 5-cylinder engine (no compound) with superheated steam", stems("The engine has 5 cylinders"))
+    frozenset()
+    >>> sorted(negations("Russia's demands were rejected; Russia brought nothing new.", stems("Russia's demands")))
+    ['rejected']
     """
-    words = {w.lower() for w in _WORD.findall(re.sub(r"n['’]t\b", " not", text))}
-    return frozenset(words & NEGATORS)
+    words = [w.lower() for w in _WORD.findall(re.sub(r"n['’]t\b", " not", text))]
+    if about is None:
+        return frozenset(w for w in words if w in NEGATORS)
+    found = set()
+    for i, w in enumerate(words):
+        if w in NEGATORS:
+            after = [x for x in words[i + 1:] if x not in STOP and x not in NEGATORS][:SCOPE]
+            before = [x for x in words[:i] if x not in STOP][-SCOPE:] if w in _NEGATE_BACK else []
+            if {stem(x) for x in after + before} & about:
+                found.add(w)
+    return frozenset(found)
 
 
 _YES_NO = re.compile(r"^\W*(?:yes|no)\b\W*", re.I)
@@ -308,11 +333,13 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
         elif stitched and len(cites) > 1:
             out.append((said, [context((c,), text_of, REACH) for c in cites], 0.5))
         else:
-            words = set(tokens(bare))
+            words = stems(bare)
             # a bare name or noun ("Jens Stoltenberg", a list's item) states nothing a "not" could invert
-            if len(words) > 2 and bool(negations(bare)) != bool(negations(" ".join(c.quote for c in cites))):
+            quote = " ".join(c.quote for c in cites)
+            # a negation counts where it negates what the other side says (`negations`)
+            if len(words) > 2 and bool(negations(bare, stems(quote))) != bool(negations(quote, words)):
                 out.append((said, [source], SURE))
-            elif words - set(tokens(source)) - set(tokens(question)):
+            elif words - stems(source) - stems(question):  # words matched as the citation check does
                 out.append((said, [source], 0.5))
     return out
 
@@ -358,12 +385,12 @@ def _run_passage(doc: str, start: int, end: int, text_of) -> Passage:
     return Passage(Chunk(chunk_id(doc, a, b, text[a:b]), doc, a, b, text[a:b]), 0.0)
 
 
-def _support(claim, numbers, passages, text_of) -> list[tuple[int, tuple]]:
-    """Best quote per passage number, best first; passages with no overlap are skipped."""
+def _support(claim, numbers, passages, text_of, claim_text: str = "") -> list[tuple[int, tuple]]:
+    """Best quote per passage number (`best_quote`), best first; passages with no overlap are skipped."""
     scored = []
     for n in numbers:
         p = passages[n - 1]
-        q = best_quote(claim, text_of(p.chunk.doc), p)
+        q = best_quote(claim, text_of(p.chunk.doc), p, claim_text)
         if q[0] > 0:
             scored.append((n, q))
     scored.sort(key=lambda x: (-x[1][0], x[0]))
@@ -442,12 +469,10 @@ def _covered(claim, claim_text, found, passages, question, text_of) -> bool:
     the sentences back to whoever a "she" is) holds every name and number of the
     claim: an answer about someone the passage never mentions, or that stitches a name
     from one sentence to a role or a number from another ("The US ambassador is Wendy
-    Sherman"), is not an answer; nor is one that drops a quote's "deputy" or "not"
-    (`_drops_qualifier`). A name may be found as what it also goes by (`_pool`:
+    Sherman"), is not an answer; nor is one whose only support drops a quote's "deputy" or "not"
+    (`best_quote` passes such quotes over). A name may be found as what it also goes by (`_pool`:
     "British" in "UK")."""
     if not found or max(q[0] for _, q in found) < MIN_SUPPORT:  # most of it, from one source sentence
-        return False
-    if any(_drops_qualifier(claim_text, text_of(passages[n - 1].chunk.doc)[s:e]) for n, (_, s, e, _) in found):
         return False
     if not claim - stems(question):  # "The delegation was led." to "Who led the delegation?"
         return False                        # only restates the question: it answers nothing
@@ -501,8 +526,26 @@ def _pool(text: str) -> set[str]:
              | {"^" + w.lower() for w in _CAPITALISED.findall(text)} | {x.strip(",.") for x in _NUMBER.findall(text)}
              | {_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS})  # "four" centres hold the number 4
     for m in _NAME.finditer(text):
-        found |= _initials(m.group().split())
+        found |= _initials(m.group().split()) | {_name_form(t) for t in tokens(m.group())}
     return found | {alias for name in found for alias in _ALIAS_OF.get(name, ())}
+
+
+_DERIVED = re.compile(r"(?:ian|ean|an|ese|ish|ic)$")
+
+
+def _name_form(word: str, sought: bool = False) -> str:
+    """A name's word as its root, marked as derived ("~": "Galilean", "Russian", "Japanese") or plain
+    ("=": "Galileo", "Russia", "Japan"); with `sought`, the form of the other kind, which is what a text
+    must hold: a question about Galileo is answered by "a Galilean transformation", one about Russian
+    officials by a sentence about Russia. Two plain names ("Daniel", "Daniela") are not one name.
+
+    >>> _name_form("galilean"), _name_form("galileo", sought=True), _name_form("hungary"), _name_form("hungarian", True)
+    ('~galil', '~galil', '=hungar', '=hungar')
+    """
+    root = _DERIVED.sub("", word)
+    derived = len(root) >= 4 and root != word
+    root = (root if derived else word).rstrip("aeiouy") or word
+    return ("~" if derived != sought else "=") + root
 
 
 def _initials(words: list[str]) -> set[str]:
