@@ -102,6 +102,22 @@ def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
     return keys
 
 
+def claim_terms(claim_text: str, question: str, source: str) -> list[frozenset[str]]:
+    """A claim's names and numbers (`key_terms`), but for an opening word it echoes from the question,
+    which is a name only where `source` writes it capitalised inside a sentence: "Lots of tumor cells
+    have fewer MHC class I molecules", to "Lots of tumor cells have fewer of what …?", names "MHC", not "Lots".
+
+    >>> [sorted(k)[0] for k in claim_terms("Lots of cells lack MHC.", "Lots of cells lack what?", "cells lack MHC")]
+    ['^mhc']
+    >>> len(claim_terms("Russia left.", "Russia did what?", "Then Russia left."))
+    1
+    """
+    first, asked = claim_text.split()[:1], question.split()[:1]
+    echo = bool(first) and first == asked and not re.search(
+        rf"[^.!?\s]\s+{re.escape(first[0].strip('.,;:!?'))}\b", source)
+    return key_terms(claim_text, initial=not echo)
+
+
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
@@ -328,7 +344,7 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
         bare = without_yes_no(claim)
         said = bare[:1].upper() + bare[1:]  # as the model reads it
         source = context(cites, text_of, REACH)
-        if not _holds(source, key_terms(bare)):
+        if not _holds(source, claim_terms(bare, question, source)):
             out.append((said, [], 1.0))
         elif stitched and len(cites) > 1:
             out.append((said, [context((c,), text_of, REACH) for c in cites], 0.5))
@@ -366,15 +382,26 @@ def quoted(citations: tuple[Citation, ...], text_of, passages=()) -> list[Passag
     is), one passage per quote, in document order, each once: what an answer rests on. Given the
     `passages` the citations number, each keeps as its `context` theirs (a title, the chunk a cut
     passage came from): "the city's population" is still known to be Berlin's when the question names it."""
-    runs, around = {}, {}
+    runs: dict[str, list[list]] = {}  # doc -> [start, end, context texts] of its runs, overlapping ones merged
     for c in citations:
         p = _run_passage(c.doc, c.start, c.end, text_of)
-        key = (p.chunk.doc, p.chunk.start)
-        runs.setdefault(key, p)
-        if 1 <= c.n <= len(passages):
-            source = passages[c.n - 1]
-            around.setdefault(key, []).extend(t for t in (source.context, source.chunk.text) if t)
-    return [replace(runs[k], context=" ".join(dict.fromkeys(around.get(k, ())))) for k in sorted(runs)]
+        source = passages[c.n - 1] if 1 <= c.n <= len(passages) else None
+        around = [t for t in (source.context, source.chunk.text) if t] if source else []
+        spans = runs.setdefault(p.chunk.doc, [])
+        # "Its growth was reversed ..." brings the sentence before it, which another quote may hold alone
+        hit = next((x for x in spans if x[0] < p.chunk.end and p.chunk.start < x[1]), None)
+        if hit:
+            hit[0], hit[1] = min(hit[0], p.chunk.start), max(hit[1], p.chunk.end)
+            hit[2] += around
+        else:
+            spans.append([p.chunk.start, p.chunk.end, around])
+    out = []
+    for doc in sorted(runs):
+        text = text_of(doc)
+        for a, b, around in sorted(runs[doc]):
+            out.append(Passage(Chunk(chunk_id(doc, a, b, text[a:b]), doc, a, b, text[a:b]), 0.0,
+                               context=" ".join(dict.fromkeys(around))))
+    return out
 
 
 def _run_passage(doc: str, start: int, end: int, text_of) -> Passage:
@@ -476,7 +503,7 @@ def _covered(claim, claim_text, found, passages, question, text_of) -> bool:
         return False
     if not claim - stems(question):  # "The delegation was led." to "Who led the delegation?"
         return False                        # only restates the question: it answers nothing
-    said = key_terms(claim_text)
+    said = claim_terms(claim_text, question, " ".join(p.chunk.text for p in passages))
     asked = key_terms(question, initial=False)
     sentences_of = {n: context((Citation(n, passages[n - 1].chunk.id, passages[n - 1].chunk.doc, s, e, ""),),
                                text_of, REACH) for n, (_, s, e, _) in found}
