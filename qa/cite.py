@@ -195,6 +195,13 @@ def _marks(sentence: str) -> list[int]:
     return [int(n) for m in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", m.group(1))]
 
 
+# Words about the passages, not from them, that open a reply's sentence: left out of the claim (its "states"
+# would be looked for in the sources, and found in "each state")
+_META = re.compile(r"^(?:(?:according to|as stated in|based on) (?:the )?(?:passages?|text|documents?|article)s?"
+                   r"(?: \[\d+\])?,\s*|(?:the )?(?:passages?|text|documents?|article) (?:\[\d+\] )?"
+                   r"(?:says|states|mentions|notes|reads)(?: that)?[:,]?\s+)", re.I)
+
+
 def verify(answer: str, passages: list[Passage], text_of, question: str = "") -> Verified:
     """Keep the supported sentences of `answer`, each with verified citations."""
     if is_abstention(answer) or not passages:
@@ -202,7 +209,7 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
     kept, cites = [], {}
     for a, b in sentences(answer):
         sentence = answer[a:b]
-        claim_text = MARKER.sub("", sentence).strip()
+        claim_text = _META.sub("", MARKER.sub("", sentence).strip())
         claim = stems(claim_text)
         if not claim:
             continue
@@ -219,8 +226,11 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
             quote = text_of(doc)[s:e]  # cut from the source itself, so text_of(doc)[start:end] == quote
             cites.setdefault((n, s, e), Citation(n, passages[n - 1].chunk.id, doc, s, e, quote))
             marks.append(n)
-        end = claim_text[-1] if claim_text[-1] in ".!?" else "."
-        shown = claim_text.rstrip(".!? ") + "".join(f" [{n}]" for n in dict.fromkeys(marks)) + end
+        # the markers go before the sentence's end, and after a closing quotation mark ('Nato" [1].'), so
+        # the marked sentence is one sentence still
+        body, stop, closing = re.fullmatch(r"(.*?)([.!?]*)([\"”’'»]*)[.!?]*", claim_text.rstrip(), re.S).groups()
+        end = stop[-1:] if stop else "."
+        shown = body.rstrip() + closing + "".join(f" [{n}]" for n in dict.fromkeys(marks)) + end
         if shown not in kept:  # a reply that repeats itself ("US [10]. US [10]. ...") shows each claim once
             kept.append(shown)
     if not kept:
@@ -252,17 +262,52 @@ def negations(text: str, about: set[str] | None = None) -> frozenset[str]:
     >>> sorted(negations("Russia's demands were rejected; Russia brought nothing new.", stems("Russia's demands")))
     ['rejected']
     """
-    words = [w.lower() for w in _WORD.findall(re.sub(r"n['’]t\b", " not", text))]
     if about is None:
-        return frozenset(w for w in words if w in NEGATORS)
-    found = set()
+        return frozenset(w for w in _words(text) if w in NEGATORS)
+    return frozenset(w for w, reached in _scopes(text) if reached & about)
+
+
+def negated(text: str, about: set[str]) -> set[str]:
+    """The stems of `about` that a negating word of `text` reaches (`negations`).
+
+    >>> sorted(negated("Stoltenberg said Russia doesn't have a veto", stems("Does Russia have a veto?")))
+    ['veto']
+    """
+    return {x for _, reached in _scopes(text) for x in reached & about}
+
+
+def negates_question(claim: str, question: str) -> bool:
+    """The claim is the question's statement negated: a negating word reaches the question's words, and
+    the claim adds no other word the question lacks (a fuller form of one of its names aside).
+
+    >>> negates_question("Russia does not have a veto, according to Jens Stoltenberg",
+    ...                  "Does Russia have a veto, according to Stoltenberg?")
+    True
+    >>> negates_question("Russia insisted it would not accept anything less than guarantees",
+    ...                  "Did Russia insist on guarantees?")
+    False
+    """
+    asked = stems(question)
+    if not negated(claim, asked):
+        return False
+    names = {stem(t) for k in key_terms(claim) if k & _pool(question) for t in k}
+    return not stems(claim) - asked - {stem(w) for w in NEGATORS} - names
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(re.sub(r"n['’]t\b", " not", text))]
+
+
+def _scopes(text: str) -> list[tuple[str, set[str]]]:
+    """Each negating word of a text with the stems it reaches: SCOPE content words after it, or before it too
+    for the words that may follow what they negate."""
+    words, out = _words(text), []
     for i, w in enumerate(words):
         if w in NEGATORS:
             after = [x for x in words[i + 1:] if x not in STOP and x not in NEGATORS][:SCOPE]
             before = [x for x in words[:i] if x not in STOP][-SCOPE:] if w in _NEGATE_BACK else []
-            if {stem(x) for x in after + before} & about:
-                found.add(w)
-    return frozenset(found)
+            out.append((w, {stem(x) for x in after + before}))
+    return out
 
 
 _YES_NO = re.compile(r"^\W*(?:yes|no)\b\W*", re.I)
@@ -554,6 +599,11 @@ def _pool(text: str) -> set[str]:
              | {_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS})  # "four" centres hold the number 4
     for m in _NAME.finditer(text):
         found |= _initials(m.group().split()) | {_name_form(t) for t in tokens(m.group())}
+    for m in _LONG_NAME.finditer(text):  # "Organisation for Security and Co-operation in Europe" is "OSCE"
+        caps = [w[0].lower() for w in re.split(r"[\s-]+", m.group()) if w[:1].isupper()][:8]
+        # where the name ends is not known ("... in Europe on Thursday"): each run of three or more (two-letter
+        # initials are a _NAME's own: "United States", not the "Union Summit" of "European Union Summit")
+        found |= {"^" + "".join(caps[i:j]) for i in range(len(caps)) for j in range(i + 3, len(caps) + 1)}
     return found | {alias for name in found for alias in _ALIAS_OF.get(name, ())}
 
 
@@ -573,6 +623,11 @@ def _name_form(word: str, sought: bool = False) -> str:
     derived = len(root) >= 4 and root != word
     root = (root if derived else word).rstrip("aeiouy") or word
     return ("~" if derived != sought else "=") + root
+
+
+# A name whose initials leave out the small words inside it as well ("and", "for", "in"); a hyphenated
+# word gives an initial per capitalised part ("Co-operation": "C")
+_LONG_NAME = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|the|for|and|in|on|de|du|des|la|le)\s+)*[A-Z][\w’'-]*)+")
 
 
 def _initials(words: list[str]) -> set[str]:

@@ -12,6 +12,8 @@ what a step found that the Answer reports (the answer check's P(yes): "support")
 """
 from __future__ import annotations
 
+import re
+
 from . import check, cite, documents, kinds, prompts
 
 
@@ -38,19 +40,30 @@ def entailment(pipe, q, kind, v, seen):
 
 
 def polarity(pipe, q, kind, v, seen):
-    """A yes/no reply: the quoted sentences, read alone, must give the same Yes or No. Where the claim is
-    negated and the question is not, its own words decide: a No stands without that reading ("No, Russia
-    brought nothing new" to "Did Russia bring anything new?"; its negation already had to match its quote's,
-    by the word test or the entailment step; the model, asked that question of "said Russia brought nothing
-    new", answered yes and withheld a right answer), and a Yes is withheld."""
+    """A yes/no reply: the quoted sentences, read alone, must give the same Yes or No. Where the claim negates
+    what the question asks and the question is not negated, the claim's own words decide, with no model pass
+    (its negation already had to match its quote's, by the word test or the entailment step; the model, asked
+    such a question of "said Russia brought nothing new", answered yes and withheld a right answer):
+    - a No stands ("No, Russia brought nothing new" to "Did Russia bring anything new?");
+    - a Yes before a claim that is the question's statement negated (`cite.negates_question`) contradicts
+      itself, and the claim wins: "Yes, Russia does not have a veto" to "Does Russia have a veto?" is shown as
+      "No, Russia does not have a veto" (the model, asked of "Russia doesn't have a veto", had said yes too);
+    - any other Yes before a negated claim is withheld ("Yes, Russia would not accept less than guarantees" to
+      "Did Russia insist on guarantees?": whether that is a No is not plain).
+    A negation that reaches none of the question's words ("Yes, the talks ended without a breakthrough" to
+    "Did the talks end?") leaves the reply to the model's reading."""
     said = kinds.polarity_of(v.text) if kind.polarity else ""
     if not said:
         return None
     claim = cite.without_yes_no(cite.claims(v)[0][0])
-    if cite.negations(claim) and not cite.negations(q):
-        # a Yes before a negated claim contradicts itself ("Yes, Russia does not have a veto" to "Does Russia
-        # have a veto?": the model, asked of "Russia doesn't have a veto", had said yes too)
-        return None if said == "no" else (lambda: False)
+    denied = cite.negated(claim, cite.stems(q))
+    if denied and not cite.negations(q):
+        if said == "no":
+            return None
+        if cite.negates_question(claim, q):
+            return lambda: cite.Verified(re.sub(r"^(\W*)yes\b", lambda m: m.group(1) + "No", v.text, count=1,
+                                                flags=re.I), v.citations, False)
+        return lambda: False
     text = cite.context(v.citations, documents.text_of, cite.REACH)
     return lambda: (pipe.checker.yes_probability(prompts.polarity_messages(text, q)) >= 0.5) == (said == "yes")
 

@@ -261,3 +261,23 @@ def test_a_number_written_in_words_must_be_the_sources_number():
     assert verify("Engineers designed five computer sales and service centers [1].", ps, text_of, q).abstained
     assert verify("These 5 computer sales and service centers were designed [1].", ps, text_of, q).abstained
     assert [sorted(k) for k in key_terms("It is one of the three centres")] == [["3"]]  # "one": not a number here
+
+
+def test_an_acronym_is_found_as_the_initials_of_a_long_name_in_the_source():
+    src = "The talks will continue with a meeting of the Organisation for Security and Co-operation in Europe."
+    assert _holds(src, key_terms("Will the talks continue with an OSCE meeting?", initial=False))
+    assert not _holds(src, key_terms("Will the talks continue with a WTO meeting?", initial=False))
+    # two letters are a name's own initials only, not a piece of a longer run
+    assert not _holds("The European Union Summit met.", key_terms("Did the US meet?", initial=False))
+
+
+def test_markers_go_after_a_closing_quotation_mark_and_the_claim_stays_one_sentence():
+    text = 'Ms Truss said "Russia\'s build-up is unacceptable." [2]'
+    v = verify(text, passages(), text_of)
+    assert not v.abstained and len(cite.claims(v)) == 1, v.text
+    assert v.text.endswith('unacceptable" [2].'), v.text
+
+
+def test_words_about_the_passage_are_not_part_of_the_claim():
+    v = verify('The passage states: "Wendy Sherman led the American delegation." [1]', passages(), text_of)
+    assert not v.abstained and v.text == '"Wendy Sherman led the American delegation" [1].', v.text

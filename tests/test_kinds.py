@@ -68,13 +68,19 @@ def yesno_pipeline(config, reply, p_yes):
 
 def test_a_yes_the_quoted_sentences_do_not_give_is_withheld(toy_config):
     # the words agree with the quote ("no breakthrough"), so only the polarity step can see the Yes is wrong:
-    # a Yes before a claim negated where the question is not contradicts itself, with no model pass
+    # a Yes before a claim that is the question's statement negated contradicts itself, and the claim wins,
+    # with no model pass
     p, gen = yesno_pipeline(toy_config, "Yes, those talks in Geneva ended with no breakthrough [1].", p_yes=0.9)
     items = list(p.stream("Did Ms Sherman's talks with Russia in Geneva end with a breakthrough?"))
     answer = items[-1]
     assert Stage("polarity") in items and Stage("entail") not in items
-    assert answer.abstained and answer.text == prompts.ABSTAIN and stage(answer) == "polarity"
+    assert not answer.abstained and answer.text == "No, those talks in Geneva ended with no breakthrough [1]."
     assert len(gen.checks) == 1  # the answer check only
+    # a claim that says more than the negated question is not plainly a No: withheld
+    p, gen = yesno_pipeline(toy_config, "Yes, those talks in Geneva ended with no breakthrough [1].", p_yes=0.9)
+    answer = p.ask("Did Ms Sherman's talks end with a breakthrough?")
+    assert answer.abstained and answer.text == prompts.ABSTAIN and stage(answer) == "polarity"
+    assert len(gen.checks) == 1
     # a Yes whose claim is not negated is asked of the quoted sentences alone
     q = "Was the Nato-Russia Council established in 2002?"
     p, gen = yesno_pipeline(toy_config, "Yes, the Nato-Russia Council was established in 2002 [1].", p_yes=0.1)
