@@ -30,6 +30,8 @@ class Config:
     confirm: int = 1                                 # 1: a set not read whole asks an answer's question again on
                                                      # its quoted sentences alone; a reply that then abstains
                                                      # or fails the citation check withholds it; 0 = off
+    confirm_below: float = 0.85                      # ...only for an answer whose answer-check P(yes) is below this
+                                                     # (corpus dev: it withheld none above 0.82); 1.01 = always
     n_ctx: int = 4096                                # model context window (tokens)
     n_threads: int = 0                               # 0 = physical cores
     n_batch: int = 512                               # prompt-processing batch size

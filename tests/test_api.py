@@ -245,6 +245,17 @@ def test_no_confirming_reading_when_it_is_off_or_the_set_is_read_whole(toy_confi
         assert not a.abstained and len(p.generator.prompts) == 1 and "confirm_s" not in a.timings
 
 
+def test_no_confirming_reading_for_an_answer_the_answer_check_is_sure_of(toy_config):
+    from dataclasses import replace
+
+    for p_yes, confirmed in ((0.9, False), (0.7, True)):
+        p = pipeline(replace(toy_config, confirm=1, min_support=0.5, confirm_below=0.85), SHERMAN, prompts.ABSTAIN)
+        p.generator.support = [p_yes]
+        a = p.ask("Who led the American delegation?")
+        assert ("confirm_s" in a.timings) == confirmed and a.abstained == confirmed
+        assert len(p.generator.prompts) == 1 + confirmed
+
+
 def test_the_confirming_reading_runs_last_only_on_what_both_checks_let_through(toy_config):
     from dataclasses import replace
 
