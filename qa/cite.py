@@ -168,7 +168,8 @@ def _spans(doc_text: str, p: Passage) -> list[tuple[int, int]]:
 def best_quote(claim: set[str], doc_text: str, p: Passage, claim_text: str = "") -> tuple[float, int, int, set[str]]:
     """The shortest run of clauses (within one sentence) covering most of the claim words, passing over a
     run that qualifies a word `claim_text` repeats bare (`_drops_qualifier`): "The Council has 352 votes" is
-    quoted from "In total there are 352 votes", not from "the Council members (not votes) … of the 352 votes".
+    not quoted from "the Council members (not votes) … or 260 of the 352 votes", but from a run without the
+    qualifier.
 
     Returns (support share, start, end, matched words)."""
     best = (0.0, p.chunk.start, p.chunk.start, set())
@@ -298,15 +299,21 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(re.sub(r"n['’]t\b", " not", text))]
 
 
+_PHRASE_END = re.compile(r"[,;:()\[\].!?—–]")
+
+
 def _scopes(text: str) -> list[tuple[str, set[str]]]:
     """Each negating word of a text with the stems it reaches: SCOPE content words after it, or before it too
-    for the words that may follow what they negate."""
-    words, out = _words(text), []
-    for i, w in enumerate(words):
-        if w in NEGATORS:
-            after = [x for x in words[i + 1:] if x not in STOP and x not in NEGATORS][:SCOPE]
-            before = [x for x in words[:i] if x not in STOP][-SCOPE:] if w in _NEGATE_BACK else []
-            out.append((w, {stem(x) for x in after + before}))
+    for the words that may follow what they negate, within its phrase (the "(no compound)" of "(no compound)
+    with superheated steam" does not reach "steam")."""
+    out = []
+    for phrase in _PHRASE_END.split(re.sub(r"n['’]t\b", " not", text)):
+        words = [w.lower() for w in _WORD.findall(phrase)]
+        for i, w in enumerate(words):
+            if w in NEGATORS:
+                after = [x for x in words[i + 1:] if x not in STOP and x not in NEGATORS][:SCOPE]
+                before = [x for x in words[:i] if x not in STOP][-SCOPE:] if w in _NEGATE_BACK else []
+                out.append((w, {stem(x) for x in after + before}))
     return out
 
 

@@ -281,3 +281,29 @@ def test_markers_go_after_a_closing_quotation_mark_and_the_claim_stays_one_sente
 def test_words_about_the_passage_are_not_part_of_the_claim():
     v = verify('The passage states: "Wendy Sherman led the American delegation." [1]', passages(), text_of)
     assert not v.abstained and v.text == '"Wendy Sherman led the American delegation" [1].', v.text
+
+
+COUNCIL = ("Most acts need a qualified majority. This means 55 per cent of the Council members (not votes) "
+           "representing 65 per cent of the population, or 260 of the 352 votes.")
+ENGINE = "It is a single-step, 5-cylinder engine (no compound) with superheated steam."
+
+
+def test_a_quote_that_drops_the_claims_qualifier_gives_way_to_a_run_without_it():
+    TEXTS["council.txt"] = COUNCIL
+    p = [Passage(c, 1.0, 0.5) for c in chunk_text("council.txt", COUNCIL, size=2, overlap=0)]
+    v = verify("The Council has 352 votes [1].", p, text_of, "How many votes in total does the Council have?")
+    # the run "Council members (not votes) … 352 votes" holds every word, but says "not votes" where the claim
+    # says votes: the next run of the same sentence, which names the Council, without the qualifier
+    assert not v.abstained and [c.quote for c in v.citations] == ["or 260 of the 352 votes."]
+
+
+def test_a_negation_that_negates_nothing_the_claim_says_does_not_dispute_it():
+    TEXTS["engine.txt"] = ENGINE
+    p = [Passage(c, 1.0, 0.5) for c in chunk_text("engine.txt", ENGINE)]
+    q = "How many cylinders does the engine have?"
+    v = verify("The engine has 5 cylinders, with superheated steam [1].", p, text_of, q)
+    assert not v.abstained and cite.disputed(v, text_of, True, q) == []
+    # a "not" that negates what the claim says still does
+    TEXTS["engine.txt"] = ENGINE.replace("(no compound)", "that does not use superheated steam")
+    v = verify("The engine has 5 cylinders and uses superheated steam [1].", p, text_of, q)
+    assert [bar for _, _, bar in cite.disputed(v, text_of, True, q)] == [cite.SURE]
