@@ -51,7 +51,9 @@ def polarity(pipe, q, kind, v, seen):
     - any other Yes before a negated claim is withheld ("Yes, Russia would not accept less than guarantees" to
       "Did Russia insist on guarantees?": whether that is a No is not plain).
     A negation that reaches none of the question's words ("Yes, the talks ended without a breakthrough" to
-    "Did the talks end?") leaves the reply to the model's reading."""
+    "Did the talks end?") leaves the reply to the model's reading. Where that reading differs, the reply is
+    withheld, but for a No before a claim that states every word of the question with no negation on either
+    side, which the reading's Yes confirms: that is shown as a Yes."""
     said = kinds.polarity_of(v.text) if kind.polarity else ""
     if not said:
         return None
@@ -60,12 +62,25 @@ def polarity(pipe, q, kind, v, seen):
     if denied and not cite.negations(q):
         if said == "no":
             return None
-        if cite.negates_question(claim, q):
-            return lambda: cite.Verified(re.sub(r"^(\W*)yes\b", lambda m: m.group(1) + "No", v.text, count=1,
-                                                flags=re.I), v.citations, False)
-        return lambda: False
+        return (lambda: _opening(v, "No")) if cite.negates_question(claim, q) else (lambda: False)
     text = cite.context(v.citations, documents.text_of, cite.REACH)
-    return lambda: (pipe.checker.yes_probability(prompts.polarity_messages(text, q)) >= 0.5) == (said == "yes")
+    # a No before a claim that states every word of the question, with no negation on either side
+    affirms = said == "no" and not cite.negations(claim) and not cite.negations(q) and cite.stems(q) <= cite.stems(claim)
+
+    def run():
+        reads_yes = pipe.checker.yes_probability(prompts.polarity_messages(text, q)) >= 0.5
+        if reads_yes == (said == "yes"):
+            return True
+        # the claim's words and the reading of its quote agree on a Yes: "No, the OSCE meeting will continue …
+        # on Thursday" to "Will there be an OSCE meeting?" is shown as "Yes, …"
+        return _opening(v, "Yes") if reads_yes and affirms else False
+    return run
+
+
+def _opening(v, word: str):
+    """The reply with `word` for the Yes or No it opens with."""
+    return cite.Verified(re.sub(r"^(\W*)(?:yes|no)\b", lambda m: m.group(1) + word, v.text, count=1, flags=re.I),
+                         v.citations, False)
 
 
 # P(yes) a list item needs to be read as one of the things asked for: the one dev list with wrong items (the

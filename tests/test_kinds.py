@@ -90,6 +90,22 @@ def test_a_yes_the_quoted_sentences_do_not_give_is_withheld(toy_config):
                                                  "Reply yes or no.")
 
 
+def test_a_no_before_a_claim_that_states_the_question_is_shown_as_a_yes_when_the_quote_reads_yes(toy_config):
+    reply = "No, the Nato-Russia Council was established in 2002 and has kept going [1]."
+    p, gen = yesno_pipeline(toy_config, reply, p_yes=0.9)
+    answer = p.ask("Was the Nato-Russia Council established in 2002?")
+    assert not answer.abstained and answer.text == ("Yes, the Nato-Russia Council was established in 2002 and has "
+                                                    "kept going [1].")
+    # the quote read alone says no: withheld, not turned round
+    p, _ = yesno_pipeline(toy_config, reply, p_yes=0.2)
+    answer = p.ask("Was the Nato-Russia Council established in 2002?")
+    assert not answer.abstained and answer.text == reply  # its No agrees with the reading
+    # a claim that lacks a word of the question ("disbanded") is not turned round: withheld
+    p, _ = yesno_pipeline(toy_config, reply, p_yes=0.9)
+    answer = p.ask("Was the Nato-Russia Council disbanded in 2002?")
+    assert answer.abstained and stage(answer) == "polarity"
+
+
 @pytest.mark.parametrize("question, reply", [
     ("Does Russia intend to invade Ukraine?", FLIPPED),
     ("What did Wendy Sherman say Russia brought to the talks?",
