@@ -295,6 +295,20 @@ def negates_question(claim: str, question: str) -> bool:
     return not stems(claim) - asked - {stem(w) for w in NEGATORS} - names
 
 
+def states_question(claim: str, question: str) -> bool:
+    """The claim holds every word of the question: its names as names are found (`_holds`: "OSCE" in "the
+    Organisation for Security and Co-operation in Europe"), its other words as stems.
+
+    >>> states_question("The talks will continue with a meeting of the Organisation for Security and "
+    ...                 "Co-operation in Europe on Thursday", "Will the talks continue with an OSCE meeting?")
+    True
+    >>> states_question("The council was established in 2002", "Was the council disbanded in 2002?")
+    False
+    """
+    names = " ".join(m.group() for m in _NAME.finditer(question))
+    return _holds(claim, key_terms(question, initial=False)) and stems(question) - stems(names) <= stems(claim)
+
+
 def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(re.sub(r"n['’]t\b", " not", text))]
 

@@ -65,7 +65,7 @@ def polarity(pipe, q, kind, v, seen):
         return (lambda: _opening(v, "No")) if cite.negates_question(claim, q) else (lambda: False)
     text = cite.context(v.citations, documents.text_of, cite.REACH)
     # a No before a claim that states every word of the question, with no negation on either side
-    affirms = said == "no" and not cite.negations(claim) and not cite.negations(q) and cite.stems(q) <= cite.stems(claim)
+    affirms = said == "no" and not cite.negations(claim) and not cite.negations(q) and cite.states_question(claim, q)
 
     def run():
         reads_yes = pipe.checker.yes_probability(prompts.polarity_messages(text, q)) >= 0.5
