@@ -307,3 +307,13 @@ def test_a_negation_that_negates_nothing_the_claim_says_does_not_dispute_it():
     TEXTS["engine.txt"] = ENGINE.replace("(no compound)", "that does not use superheated steam")
     v = verify("The engine has 5 cylinders and uses superheated steam [1].", p, text_of, q)
     assert [bar for _, _, bar in cite.disputed(v, text_of, True, q)] == [cite.SURE]
+
+
+def test_quotes_whose_sentence_runs_overlap_are_one_passage_for_the_confirming_reading():
+    doc = "The First Empire held colonies in North America. Its growth was reversed by their loss in 1776."
+    TEXTS["empire.txt"] = doc
+    first = doc.index("Its")
+    cites = (cite.Citation(1, "c", "empire.txt", 0, first - 1, doc[:first - 1]),
+             cite.Citation(1, "c", "empire.txt", first, len(doc), doc[first:]))
+    [p] = cite.quoted(cites, text_of)  # "Its growth ..." brings the sentence before it, which the first quote holds
+    assert p.chunk.text == doc and "1776" in p.chunk.text
