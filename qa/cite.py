@@ -242,12 +242,11 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
 
 # Words that turn a statement into its opposite: a claim and its quote must agree on them, or the
 # model reads the pair again (api.Pipeline: the entailment step). "n't" is folded into "not".
-NEGATORS = {"not", "no", "nothing", "never", "none", "nobody", "neither", "nor", "without", "cannot", "unable",
-            "incapable", "deny", "denied", "denies", "denial", "denials", "reject", "rejected", "rejects", "refuse",
-            "refused", "refuses"}
-# ...of these, the ones that may follow what they negate ("Russia's demands were rejected")
+# Those that may follow what they negate ("Russia's demands were rejected"), then the rest.
 _NEGATE_BACK = {"deny", "denied", "denies", "denial", "denials", "reject", "rejected", "rejects", "refuse", "refused",
                 "refuses"}
+NEGATORS = {"not", "no", "nothing", "never", "none", "nobody", "neither", "nor", "without", "cannot", "unable",
+            "incapable"} | _NEGATE_BACK
 SCOPE = 4  # content words a negating word reaches
 
 
@@ -263,9 +262,7 @@ def negations(text: str, about: set[str] | None = None) -> frozenset[str]:
     >>> sorted(negations("Russia's demands were rejected; Russia brought nothing new.", stems("Russia's demands")))
     ['rejected']
     """
-    if about is None:
-        return frozenset(w for w in _words(text) if w in NEGATORS)
-    return frozenset(w for w, reached in _scopes(text) if reached & about)
+    return frozenset(w for w, reached in _scopes(text) if about is None or reached & about)
 
 
 def negated(text: str, about: set[str]) -> set[str]:
@@ -309,10 +306,6 @@ def states_question(claim: str, question: str) -> bool:
     return _holds(claim, key_terms(question, initial=False)) and stems(question) - stems(names) <= stems(claim)
 
 
-def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(re.sub(r"n['’]t\b", " not", text))]
-
-
 _PHRASE_END = re.compile(r"[,;:()\[\].!?—–]")
 
 
@@ -331,7 +324,7 @@ def _scopes(text: str) -> list[tuple[str, set[str]]]:
     return out
 
 
-_YES_NO = re.compile(r"^\W*(?:yes|no)\b\W*", re.I)
+_YES_NO = re.compile(r"^(\W*)(?:yes|no)\b(\W*)", re.I)
 
 
 def without_yes_no(claim: str) -> str:
@@ -341,6 +334,15 @@ def without_yes_no(claim: str) -> str:
     'Russia brought nothing new.'
     """
     return _YES_NO.sub("", claim)
+
+
+def with_yes_no(verified: Verified, word: str) -> Verified:
+    """The verified answer with `word` for the Yes or No it opens with (the polarity step's verdict).
+
+    >>> with_yes_no(Verified("Yes, Russia has no veto [1].", (), False), "No").text
+    'No, Russia has no veto [1].'
+    """
+    return replace(verified, text=_YES_NO.sub(lambda m: m.group(1) + word + m.group(2), verified.text, count=1))
 
 
 def claims(verified: Verified) -> list[tuple[str, tuple[Citation, ...]]]:
@@ -450,32 +452,35 @@ def quoted(citations: tuple[Citation, ...], text_of, passages=()) -> list[Passag
     passage came from): "the city's population" is still known to be Berlin's when the question names it."""
     runs: dict[str, list[list]] = {}  # doc -> [start, end, context texts] of its runs, overlapping ones merged
     for c in citations:
-        p = _run_passage(c.doc, c.start, c.end, text_of)
+        a, b = _run_span(text_of(c.doc), c.start, c.end)
         source = passages[c.n - 1] if 1 <= c.n <= len(passages) else None
         around = [t for t in (source.context, source.chunk.text) if t] if source else []
-        spans = runs.setdefault(p.chunk.doc, [])
+        spans = runs.setdefault(c.doc, [])
         # "Its growth was reversed ..." brings the sentence before it, which another quote may hold alone
-        hit = next((x for x in spans if x[0] < p.chunk.end and p.chunk.start < x[1]), None)
+        hit = next((x for x in spans if x[0] < b and a < x[1]), None)
         if hit:
-            hit[0], hit[1] = min(hit[0], p.chunk.start), max(hit[1], p.chunk.end)
+            hit[0], hit[1] = min(hit[0], a), max(hit[1], b)
             hit[2] += around
         else:
-            spans.append([p.chunk.start, p.chunk.end, around])
-    out = []
-    for doc in sorted(runs):
-        text = text_of(doc)
-        for a, b, around in sorted(runs[doc]):
-            out.append(Passage(Chunk(chunk_id(doc, a, b, text[a:b]), doc, a, b, text[a:b]), 0.0,
-                               context=" ".join(dict.fromkeys(around))))
-    return out
+            spans.append([a, b, around])
+    return [_passage(doc, text_of(doc), a, b, " ".join(dict.fromkeys(around)))
+            for doc in sorted(runs) for a, b, around in sorted(runs[doc])]
 
 
 def _run_passage(doc: str, start: int, end: int, text_of) -> Passage:
     """The sentences holding doc[start:end] with the sentences back to whoever a "she" is, as a passage."""
     text = text_of(doc)
+    return _passage(doc, text, *_run_span(text, start, end))
+
+
+def _run_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where the sentences holding text[start:end], with those back to whoever a "she" is, begin and end."""
     run = _sentence_run(text, start, end, REACH)
-    a, b = run[0][0], run[-1][1]
-    return Passage(Chunk(chunk_id(doc, a, b, text[a:b]), doc, a, b, text[a:b]), 0.0)
+    return run[0][0], run[-1][1]
+
+
+def _passage(doc: str, text: str, a: int, b: int, context: str = "") -> Passage:
+    return Passage(Chunk(chunk_id(doc, a, b, text[a:b]), doc, a, b, text[a:b]), 0.0, context=context)
 
 
 def _support(claim, numbers, passages, text_of, claim_text: str = "") -> list[tuple[int, tuple]]:

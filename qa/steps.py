@@ -12,8 +12,6 @@ what a step found that the Answer reports (the answer check's P(yes): "support")
 """
 from __future__ import annotations
 
-import re
-
 from . import check, cite, documents, kinds, prompts
 
 
@@ -62,7 +60,7 @@ def polarity(pipe, q, kind, v, seen):
     if denied and not cite.negations(q):
         if said == "no":
             return None
-        return (lambda: _opening(v, "No")) if cite.negates_question(claim, q) else (lambda: False)
+        return (lambda: cite.with_yes_no(v, "No")) if cite.negates_question(claim, q) else (lambda: False)
     text = cite.context(v.citations, documents.text_of, cite.REACH)
     # a No before a claim that states every word of the question, with no negation on either side
     affirms = said == "no" and not cite.negations(claim) and not cite.negations(q) and cite.states_question(claim, q)
@@ -73,14 +71,8 @@ def polarity(pipe, q, kind, v, seen):
             return True
         # the claim's words and the reading of its quote agree on a Yes: "No, the OSCE meeting will continue …
         # on Thursday" to "Will there be an OSCE meeting?" is shown as "Yes, …"
-        return _opening(v, "Yes") if reads_yes and affirms else False
+        return cite.with_yes_no(v, "Yes") if reads_yes and affirms else False
     return run
-
-
-def _opening(v, word: str):
-    """The reply with `word` for the Yes or No it opens with."""
-    return cite.Verified(re.sub(r"^(\W*)(?:yes|no)\b", lambda m: m.group(1) + word, v.text, count=1, flags=re.I),
-                         v.citations, False)
 
 
 # P(yes) a list item needs to be read as one of the things asked for: the one dev list with wrong items (the
