@@ -386,6 +386,25 @@ def keep_sentences(verified: Verified, keep: list[bool]) -> Verified:
 
 
 SURE = 0.8  # P(yes) a claim needs when its quote is negated and it is not, or the other way round
+# A claim that gives a reason or a result: each half may be quoted right and the link between them the model's
+# own ("the talks failed because Russia walked out"), or turned round; no word test sees it ("since" is left
+# out: "since 2002" is a time).
+CAUSAL = re.compile(r"\b(?:because|due to|owing to|thanks to|as a result|so that|in order to|therefore|thus|hence|"
+                    r"(?:which|that) is why|the reason|led to|leads? to|leading to|caused|causes|resulted in|result of)\b",
+                    re.I)
+
+
+def _links(claim: str, question: str) -> bool:
+    """The claim links a reason to what it explains, and the question did not ask for that link ("What did the
+    crisis cause?" is answered by a "caused", which the answer check reads against the question).
+
+    >>> _links("The talks failed because Russia left.", "Why did the talks fail?"), _links("It caused a rise.", "What did it cause?")
+    (True, False)
+    """
+    asked = stems(question)
+    # "led to" answers "what did it lead to?"; "so that" or "which is why" has no word a question would hold
+    return any(not (said := stems(re.sub(r"(?i)\bled\b", "lead", m))) or not said <= asked
+               for m in CAUSAL.findall(claim))
 
 
 def disputed(verified: Verified, text_of, stitched: bool = True,
@@ -399,11 +418,23 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
       from "brought nothing new"): read against its sources together, and only a sure yes (SURE) keeps it;
     - a claim with words its sources and the question lack ("Wendy Sherman condemned Russia's aggression",
       quoted from a Sherman sentence that does not say it): read against its sources together;
-    - with `stitched`, a claim cited to several source sentences: read against each on its own.
+    - with `stitched`, a claim cited to several source sentences: read against each on its own;
+    - a claim that links a reason to what it explains (`CAUSAL`) where the question did not: read against its
+      sources together, whose words alone cannot show that they state the link, or which way it goes.
 
     >>> v = Verified("Nato agreed to more talks [1].", (Citation(1, "c", "d", 0, 27, "Nato did not agree to talks"),), False)
     >>> disputed(v, lambda doc: "Nato did not agree to talks. Russia left.")
     [('Nato agreed to more talks.', ['Nato did not agree to talks.'], 0.8)]
+
+    A reason with every word of it in the source, "because" too, is still the model's to read: the link may
+    be turned round.
+
+    >>> src = "The talks began because Russia moved troops to the border."
+    >>> v = Verified("Russia moved troops because the talks began [1].", (Citation(1, "c", "d", 0, 59, src),), False)
+    >>> [(claim, bar) for claim, _, bar in disputed(v, lambda doc: src)]
+    [('Russia moved troops because the talks began.', 0.5)]
+    >>> disputed(Verified("The talks began and Russia moved troops [1].", v.citations, False), lambda doc: src)
+    []
     """
     out = []
     for claim, cites in claims(verified):
@@ -423,7 +454,7 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
             # a negation counts where it negates what the other side says (`negations`)
             if len(words) > 2 and bool(negations(bare, stems(quote))) != bool(negations(quote, words)):
                 out.append((said, [source], SURE))
-            elif words - stems(source) - stems(question):  # words matched as the citation check does
+            elif words - stems(source) - stems(question) or _links(bare, question):  # words matched as the citation check does
                 out.append((said, [source], 0.5))
     return out
 

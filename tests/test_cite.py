@@ -317,3 +317,21 @@ def test_quotes_whose_sentence_runs_overlap_are_one_passage_for_the_confirming_r
              cite.Citation(1, "c", "empire.txt", first, len(doc), doc[first:]))
     [p] = cite.quoted(cites, text_of)  # "Its growth ..." brings the sentence before it, which the first quote holds
     assert p.chunk.text == doc and "1776" in p.chunk.text
+
+
+def test_a_reason_whose_words_are_all_quoted_is_still_read_by_the_model():
+    doc = "The talks began in Geneva because Russian troops gathered at the border. Nato met later."
+    TEXTS["reason.txt"] = doc
+    p = [Passage(c, 1.0, 0.5) for c in chunk_text("reason.txt", doc)]
+    q = "Why did Russian troops gather at the border?"
+    # the link turned round: every word, "because" too, is in the quote, and the citation check passes
+    v = verify("Russian troops gathered at the border because the talks began in Geneva [1].", p, text_of, q)
+    assert not v.abstained
+    assert [bar for _, _, bar in cite.disputed(v, text_of, True, q)] == [0.5]
+    # the same words with no link in them need no reading
+    v = verify("The talks began in Geneva, and Russian troops gathered at the border [1].", p, text_of, q)
+    assert not v.abstained and cite.disputed(v, text_of, True, q) == []
+    # a link the question asks for is the answer check's to read
+    q = "What did the troops gathered at the border cause?"
+    v = verify("The troops gathered at the border caused the talks in Geneva [1].", p, text_of, q)
+    assert not v.abstained and cite.disputed(v, text_of, True, q) == []
