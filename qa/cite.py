@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from .chunk import chunk_id, sentences
 from .prompts import ABSTAIN, MARKER
@@ -30,25 +31,24 @@ _NAME = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|the|de|du|da|del|der|van|von|
 # "US" is not the "us" of "all of us".
 _ACRONYM = re.compile(r"[A-Z]{2,5}")
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]{1,4}\b")
-# Names that stand for one another in news text: a country, its people, its capital and seat of
-# government ("Moscow said" is "Russia said", "British" is "UK"). Tokens as `tokens` folds them;
-# "^uk" is an all-capitals name. A multi-word name also goes by its initials ("European Union" ~ "EU").
-_ALIASES = [frozenset(group.split()) for group in (
-    "^uk britain british brit london", "^us ^usa america american washington",
-    "russia russian moscow kremlin", "ukraine ukrainian kyiv kiev", "china chinese beijing",
-    "france french paris elysee", "germany german berlin", "italy italian rome", "spain spanish madrid",
-    "poland polish pole warsaw", "denmark danish dane copenhagen", "norway norwegian oslo",
-    "sweden swedish swede stockholm", "finland finnish finn helsinki", "netherland dutch amsterdam hague",
-    "belgium belgian", "ireland irish dublin", "scotland scottish scot edinburgh", "wales welsh cardiff",
-    "turkey turkish turk ankara", "greece greek athen", "japan japanese tokyo", "india indian delhi",
-    "iran iranian tehran", "israel israeli", "canada canadian ottawa", "australia australian canberra",
-    "belarus belarusian minsk", "georgia georgian tbilisi", "austria austrian vienna",
-    "switzerland swiss bern", "portugal portuguese lisbon", "hungary hungarian budapest",
-    "romania romanian bucharest", "lithuania lithuanian vilnius", "latvia latvian riga",
-    "estonia estonian tallinn", "syria syrian damascus", "egypt egyptian cairo", "mexico mexican",
-    "brazil brazilian", "korea korean seoul", "afghanistan afghan kabul", "iraq iraqi baghdad",
-    "pakistan pakistani islamabad", "saudi riyadh", "europe european", "africa african", "asia asian",
-)]
+# Names that stand for one another in news text: a country, its people, its capital and its other names and
+# initials ("Moscow said" is "Russia said", "British" is "UK"), for the 224 countries of places.tsv, which
+# tools/make_places.py generates from the countryinfo package's data (tokens as `tokens` folds them; "^uk" is
+# an all-capitals name). Seats of government and old spellings that data lacks are added here. A multi-word
+# name also goes by its initials in any text ("European Union" ~ "EU": `_initials`).
+_ALSO = {"russia": ("kremlin",), "france": ("elysee",), "ukraine": ("kiev",)}
+
+
+def _places() -> list[frozenset[str]]:
+    rows = (line.split("\t") for line in (Path(__file__).with_name("places.tsv")).read_text("utf-8").splitlines()
+            if line and not line.startswith("#"))
+    groups = [set(forms.split()) for _, forms in rows]
+    for group in groups:
+        group.update(*(_ALSO.get(name, ()) for name in list(group)))
+    return [frozenset(g) for g in groups]
+
+
+_ALIASES = _places()
 _ALIAS_OF = {name: group for group in _ALIASES for name in group}
 _CONNECTOR = {"of", "the", "de", "du", "da", "del", "der", "van", "von", "la", "le"}
 # Words that make a role or a statement another one: "deputy foreign minister" is not "foreign

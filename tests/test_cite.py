@@ -1,3 +1,5 @@
+import pytest
+
 from qa.chunk import chunk_text
 from qa.cite import _holds, is_abstention, key_terms, verify
 from qa.prompts import ABSTAIN
@@ -335,3 +337,17 @@ def test_a_reason_whose_words_are_all_quoted_is_still_read_by_the_model():
     q = "What did the troops gathered at the border cause?"
     v = verify("The troops gathered at the border caused the talks in Geneva [1].", p, text_of, q)
     assert not v.abstained and cite.disputed(v, text_of, True, q) == []
+
+
+@pytest.mark.parametrize("name, source, found", [
+    ("Kenya said", "Nairobi said on Monday", True),         # a country the hand-written table never had
+    ("France said", "talks in Paris ended", True),          # the old table's "paris" was never a token ("pari")
+    ("Britain said", "the UK said", True),                  # a word of another name ("Great Britain")
+    ("America said", "Washington said", True),
+    ("Russia said", "the Kremlin said", True),              # a seat of government, added by hand (_ALSO)
+    ("Ireland said", "the UK said", False),                 # the UK's long name holds "Ireland": Ireland's own
+    ("Kenya said", "Nigeria said", False),
+])
+def test_a_country_is_found_by_its_people_capital_and_other_names(name, source, found):
+    [key] = cite.key_terms(name)
+    assert bool(key & cite._pool(source)) is found
