@@ -200,6 +200,11 @@ class Pipeline:
             checked = cite.verify(prompts.MARKER.sub("", raw), passages, documents.text_of, q)
             timings["reread_s"] = time.perf_counter() - now
             now = time.perf_counter()
+        if kind.polarity and kinds.polarity_of(raw) and not checked.abstained and not kinds.polarity_of(checked.text):
+            # the reply's Yes or No went with a sentence the citation check dropped: what is left does not answer
+            # the question, and shown alone it reads as backing the dropped answer ("Yes, Smith spoke after the
+            # meeting. She said … [20]", where the source has her speaking before it)
+            checked = cite.Verified(prompts.ABSTAIN, (), True)
         seen: dict = {"passages": passages}  # what the steps share (steps.py)
         for name, step in steps.CHECKS:
             run = None if checked.abstained else step(self, q, kind, checked, seen)

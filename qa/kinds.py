@@ -28,6 +28,7 @@ class Kind:
     polarity: bool        # the reply opens with yes/no, checked against the quoted sentences
     one_source: bool = True  # a claim cited to several sentences must be stated by one (a list's items need not)
     items: bool = False      # the reply's items are verified one by one (itemize)
+    partial: bool = False    # a reply of several claims keeps those the entailment step lets stand
 
     @property
     def instruction(self) -> str:
@@ -37,11 +38,11 @@ class Kind:
 KINDS = {k.name: k for k in (
     Kind("fact", 0, 0, False),
     Kind("yesno", 0, 0, True),
-    Kind("list", 160, 10, False, one_source=False, items=True),
-    Kind("summary", 160, 10, False),
+    Kind("list", 160, 10, False, one_source=False, items=True, partial=True),
+    Kind("summary", 160, 10, False, partial=True),
     Kind("why", 128, 0, False),
-    Kind("compare", 160, 10, False),
-    Kind("twopart", 128, 10, False),
+    Kind("compare", 160, 10, False, partial=True),
+    Kind("twopart", 128, 10, False, partial=True),
 )}
 
 _AUX = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|may|might|must)"

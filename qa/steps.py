@@ -28,13 +28,27 @@ def answer_check(pipe, q, kind, v, seen):
 
 def entailment(pipe, q, kind, v, seen):
     """Claims the word test cannot vouch for (a name its sources lack, a "not" its quote lacks, words its
-    sources lack, several sources stitched together: cite.disputed) stand only if the model reads one
-    source as stating them."""
+    sources lack, several sources stitched together, a reason linked: cite.disputed) stand only if the model
+    reads one source as stating them. A reply of one answer (a fact, a yes/no, a reason) is withheld when one
+    of its claims does not stand; a summary, list, comparison or two-part reply (kinds.Kind.partial) shows
+    the claims that do ("Stoltenberg described the talks as a heart-to-heart", quoted from Grushko, goes;
+    Grushko's own description stays)."""
     disputed = cite.disputed(v, documents.text_of, kind.one_source, q)
     if not disputed:
         return None
-    return lambda: all(any(pipe.checker.yes_probability(prompts.entail_messages(source, claim)) >= bar
-                           for source in sources) for claim, sources, bar in disputed)
+
+    def stands(claim: str, sources: list[str], bar: float) -> bool:
+        return any(pipe.checker.yes_probability(prompts.entail_messages(source, claim)) >= bar for source in sources)
+
+    if not kind.partial:
+        return lambda: all(stands(*d) for d in disputed)
+
+    def run():  # a summary, list, comparison or two-part reply keeps the claims that stand
+        n = len(cite.claims(v))
+        keep = [all(stands(*d) for d in cite.disputed(cite.keep_sentences(v, [j == i for j in range(n)]),
+                                                      documents.text_of, kind.one_source, q)) for i in range(n)]
+        return all(keep) or (any(keep) and cite.keep_sentences(v, keep))
+    return run
 
 
 def polarity(pipe, q, kind, v, seen):

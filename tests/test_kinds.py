@@ -218,3 +218,53 @@ def test_a_yes_before_a_negated_claim_is_withheld_whatever_the_model_reads(toy_c
     answer = p.ask("Does Russia have a veto on who can join Nato, according to Stoltenberg?")
     assert answer.abstained and stage(answer) == "polarity"
     assert not any("is the answer yes or no" in c[0]["content"] for c in gen.checks)  # no model pass for it
+
+
+class Judge(ScriptedGenerator):
+    """The answer check passes; the entailment step reads every claim naming `false` as not stated."""
+
+    def __init__(self, reply, false):
+        super().__init__([reply])
+        self.false = false
+
+    def yes_probability(self, messages):
+        self.checks.append(messages)
+        claim = messages[-1]["content"].partition("Claim: ")[2]
+        return 0.1 if claim and self.false in claim else 0.9
+
+
+def test_a_comparison_keeps_the_claims_that_stand_and_a_fact_is_withheld_whole(toy_config):
+    reply = ("Jens Stoltenberg described the talks as a heart-to-heart. "
+             "Alexander Grushko described the talks as a heart-to-heart.")
+    config = replace(toy_config, min_support=0.5)
+    q = "Compare how Stoltenberg and Grushko described the talks."
+    gen = Judge(reply, "Stoltenberg")  # Stoltenberg's words are Grushko's: the model reads them as not stated
+    answer = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q)
+    assert not answer.abstained and "entail_s" in answer.timings
+    assert answer.text.startswith("Alexander Grushko described the talks as a heart-to-heart [") and "Stoltenberg" not in answer.text
+    grushko = "Russia's representative, deputy foreign minister Alexander Grushko, described the talks as “a heart-to-heart”."
+    assert answer.citations and all(c.quote in grushko for c in answer.citations)
+    # no claim left: withheld
+    answer = Pipeline(config, embedder=ToyEmbedder(), generator=Judge(reply, "described")).ask(q)
+    assert answer.abstained and stage(answer) == "entail"
+    # the same two claims as the answer to a question of one answer (a "how"): withheld whole
+    q = "How did Stoltenberg and Grushko describe the talks?"
+    assert not kinds.kind_of(q).partial
+    answer = Pipeline(config, embedder=ToyEmbedder(), generator=Judge(reply, "Stoltenberg")).ask(q)
+    assert answer.abstained and stage(answer) == "entail"
+
+
+def test_a_yes_no_reply_whose_yes_went_with_its_unsupported_sentence_is_withheld(toy_config):
+    # the source has Ms Smith speaking before the meeting: the Yes sentence fails the citation check, and the
+    # sentence left, true but no answer, would read as backing it
+    reply = ("Yes, Julianne Smith spoke after the meeting. Julianne Smith said Washington would push back on "
+             "proposals from Russia that are simply non-starters.")
+    gen = ScriptedGenerator([reply])
+    answer = Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen).ask(
+        "Did Julianne Smith, the US ambassador to Nato, speak after the meeting?")
+    assert answer.abstained and answer.text == prompts.ABSTAIN and answer.raw == reply
+    # the same sentence as the answer to a question of fact is shown
+    gen = ScriptedGenerator(["Julianne Smith said Washington would push back on proposals from Russia that are "
+                             "simply non-starters."])
+    answer = Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen).ask("What did Julianne Smith, the US ambassador to Nato, say?")
+    assert not answer.abstained and answer.citations
