@@ -413,7 +413,8 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
     without its opening Yes/No, which is the polarity step's to judge), for the
     model to read (steps.entailment: the claim stands if one source text states it with that P(yes)):
     - a name or number of the claim that its cited sentences lack ("Stoltenberg described the talks as a
-      heart-to-heart", quoted from Grushko's sentence): no source states it (an empty list), it goes;
+      heart-to-heart", quoted from Grushko's sentence), or a subject that is not who its quote's "it" or "she"
+      is (`wrong_referent`): no source states it (an empty list), it goes;
     - a claim negated where its quote is not, or the other way round ("Russia brought something new" quoted
       from "brought nothing new"): read against its sources together, and only a sure yes (SURE) keeps it;
     - a claim with words its sources and the question lack ("Wendy Sherman condemned Russia's aggression",
@@ -443,7 +444,8 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
         bare = without_yes_no(claim)
         said = bare[:1].upper() + bare[1:]  # as the model reads it
         source = context(cites, text_of, REACH)
-        if not _holds(source, claim_terms(bare, question, source)):
+        if not _holds(source, claim_terms(bare, question, source)) or all(
+                wrong_referent(bare, c, text_of) for c in cites):
             out.append((said, [], 1.0))
         elif stitched and len(cites) > 1:
             out.append((said, [context((c,), text_of, REACH) for c in cites], 0.5))
@@ -552,6 +554,44 @@ def _shown(found, question: str, claim_text: str = "") -> list[tuple[int, tuple]
 
 _PRONOUN = re.compile(r"[“\"'‘]?\s*(?:he|she|it|they|this|that|these|those|his|her|its|their)\b", re.I)
 _OPEN_QUOTE = re.compile(r"[“\"‘]")
+
+
+# A sentence that opens with a personal pronoun, and the two words after it: "It wants Nato forces …"
+_PERSONAL = re.compile(r"[“\"'‘]?\s*(?:he|she|it|they)\s+(\S+\s+\S+)", re.I)
+# Where a sentence's subject ends: its first verb, roughly ("Moscow's key objective is …", "Liz Truss, the UK
+# Foreign Secretary, said …", "Russia's representative, … Alexander Grushko, described …")
+_VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|will|would|could|can|must|may|said|says|told|tells|[a-z]{2,}ed)\b")
+
+
+def wrong_referent(claim: str, citation: Citation, text_of) -> bool:
+    """The claim names as its subject someone other than the one its quote's "he", "she", "it" or "they" is: the
+    claim copies what follows the pronoun, and the subject it puts before that is not named in the subject of
+    the sentence the pronoun refers back to (the nearest before it that does not itself open with one, within
+    REACH). "The US wants Nato forces withdrawn …", quoted from "It wants Nato forces withdrawn …", where "it" is
+    Moscow ("Moscow's key objective is …, a condition rejected by the US"): the words match, even "US" is in the
+    sentences, and the model reading them says yes. False where that cannot be told.
+
+    >>> doc = "Moscow's key objective is to stop Nato, a goal the US rejects. It wants Nato forces withdrawn."
+    >>> c = Citation(1, "c", "d", doc.index("It"), len(doc), doc[doc.index("It"):])
+    >>> wrong_referent("The US wants Nato forces withdrawn.", c, lambda d: doc), wrong_referent("Russia wants Nato forces withdrawn.", c, lambda d: doc)
+    (True, False)
+    """
+    doc = text_of(citation.doc)
+    run = _sentence_run(doc, citation.start, citation.end, REACH)
+    quoted = " ".join(doc[run[-1][0]:run[-1][1]].split()) if run else ""
+    m = _PERSONAL.match(quoted)
+    at = claim.lower().find(" " + m.group(1).lower() + " ") if m else -1
+    names = key_terms(claim[:at]) if at > 0 else []
+    if not names:
+        return False
+    for a, b in reversed(run[:-1]):
+        sentence = " ".join(doc[a:b].split())
+        if _PERSONAL.match(sentence):  # "She condemned …" before "She said …": further back
+            continue
+        verb = _VERB.search(sentence)
+        pool = _pool(sentence[:verb.start()] if verb else sentence)
+        return not all(k & pool for k in names)
+    return False
 
 
 def _refers_back(doc: str, start: int) -> bool:

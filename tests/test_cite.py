@@ -351,3 +351,22 @@ def test_a_reason_whose_words_are_all_quoted_is_still_read_by_the_model():
 def test_a_country_is_found_by_its_people_capital_and_other_names(name, source, found):
     [key] = cite.key_terms(name)
     assert bool(key & cite._pool(source)) is found
+
+
+def test_a_claim_whose_subject_is_not_who_its_quotes_pronoun_is_goes():
+    doc = ("Moscow's key objective is to stop any eastward expansion of Nato, a condition rejected by the US. "
+           "It wants Nato forces withdrawn from central and eastern Europe.\n\n"
+           "Liz Truss, the UK Foreign Secretary, said the build-up was unacceptable. "
+           "She condemned Russia's aggression. She said an incursion would come with a severe cost.")
+    TEXTS["referent.txt"] = doc
+    p = [Passage(c, 1.0, 0.5) for c in chunk_text("referent.txt", doc)]
+    q = "What does the US want?"
+    v = verify("The US wants Nato forces withdrawn from central and eastern Europe [1].", p, text_of, q)
+    assert not v.abstained  # every word, "US" too, is in the quoted sentences
+    assert cite.disputed(v, text_of, True, q) == [("The US wants Nato forces withdrawn from central and eastern Europe.", [], 1.0)]
+    v = verify("Moscow wants Nato forces withdrawn from central and eastern Europe [1].", p, text_of, q)
+    assert not v.abstained and cite.disputed(v, text_of, True, q) == []
+    # "she", two sentences on: Truss, named before the first "she"
+    q = "What did Truss say about an incursion?"
+    v = verify("Truss said an incursion would come with a severe cost [1].", p, text_of, q)
+    assert not v.abstained and cite.disputed(v, text_of, True, q) == []
