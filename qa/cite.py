@@ -32,7 +32,7 @@ _NAME = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|the|de|du|da|del|der|van|von|
 _ACRONYM = re.compile(r"[A-Z]{2,5}")
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]{1,4}\b")
 # Names that stand for one another in news text: a country, its people, its capital and its other names and
-# initials ("Moscow said" is "Russia said", "British" is "UK"), for the 224 countries of places.tsv, which
+# initials ("Moscow said" is "Russia said", "British" is "UK"), for the 218 countries of places.tsv, which
 # tools/make_places.py generates from the countryinfo package's data (tokens as `tokens` folds them; "^uk" is
 # an all-capitals name). Seats of government and old spellings that data lacks are added here. A multi-word
 # name also goes by its initials in any text ("European Union" ~ "EU": `_initials`).
