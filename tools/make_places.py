@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -72,9 +72,8 @@ def main() -> None:
                 owner.setdefault(t, name)
     groups = {name: set().union(*f) for name, (f, _) in found.items()}
     rows = sorted((name, sorted(t for t in g if owner[t] == name)) for name, g in groups.items())
-    import countryinfo
     head = (f"# country\tthe forms it also goes by (tools/make_places.py, from countryinfo "
-            f"{getattr(countryinfo, '__version__', '1.0.1')}, MIT; do not edit by hand)\n")
+            f"{metadata.version('countryinfo')}, MIT; do not edit by hand)\n")
     OUT.write_text(head + "".join(f"{n}\t{' '.join(ts)}\n" for n, ts in rows if len(ts) > 1), encoding="utf-8")
     print(f"{OUT}: {sum(len(ts) > 1 for _, ts in rows)} countries")
 
