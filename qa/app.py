@@ -105,6 +105,7 @@ def timing(t: dict) -> str:
 
 # What the bubble says while the pipeline is at a Stage (api.Pipeline.stream).
 WAIT = {"": "Searching the documents…", "reread": "The first reply did not match the source; reading the passage again…",
+        "premise": "Checking the question's words against the source…",
         "check": "Checking the answer against the source…", "confirm": "Reading the quoted sentences again…",
         "polarity": "Checking the yes or no against the quoted sentences…",
         "entail": "Checking that the source says what the answer says…",
@@ -117,7 +118,7 @@ def draft_html(raw: str, stage: str = "") -> str:
     question is asked again."""
     text = esc(raw).replace("\n", "<br>")
     wait = f'<span class="qa-wait">{WAIT[stage]}</span>' if stage or not raw else ""
-    if stage in ("confirm", "check", "polarity", "entail", "items"):  # the reply is written: no caret
+    if stage and stage != "reread":  # a check of steps.CHECKS: the reply is written, no caret
         return f'<div class="qa-answer qa-draft">{text}<br>{wait}</div>'
     return f'<div class="qa-answer qa-draft">{wait}{"<br>" if wait and raw else ""}{text}<span class="qa-caret"></span></div>'
 

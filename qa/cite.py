@@ -407,6 +407,39 @@ def _links(claim: str, question: str) -> bool:
                for m in CAUSAL.findall(claim))
 
 
+def _opposites() -> dict[str, frozenset[str]]:
+    """opposites.txt as stems: each word's set of the words it excludes."""
+    out: dict[str, set[str]] = {}
+    for line in Path(__file__).with_name("opposites.txt").read_text("utf-8").splitlines():
+        group = [stem(w) for w in line.split()] if line and not line.startswith("#") else []
+        for w in group:
+            out.setdefault(w, set()).update(o for o in group if o != w)
+    return {w: frozenset(o) for w, o in out.items()}
+
+
+_OPPOSITE = _opposites()
+
+
+def opposed(question: str, citations: tuple[Citation, ...], text_of) -> list[tuple[str, str]]:
+    """(the question's word, its quote's word) where the question says a word (opposites.txt) that its quoted
+    sentences and those around them lack, and its quote says, in lower case, one that excludes it and that the
+    question lacks: the question asks about what the source does not state ("The SNP gave how many seats to
+    Labour?", quoted from "The SNP took 16 seats from Labour"; "Where did Marin build his first fort?", quoted
+    from "Marin constructed a second fort"). A word in a name ("Asia Minor") is not said in lower case.
+
+    >>> src = "The SNP took 16 seats from Labour. Turnout fell."
+    >>> c = (Citation(1, "c", "d", 0, 33, src[:33]),)
+    >>> opposed("The SNP gave how many seats to Labour?", c, lambda d: src)
+    [('gave', 'took')]
+    >>> opposed("How many seats did the SNP take from Labour?", c, lambda d: src)
+    []
+    """
+    asked = stems(question)
+    near = stems(context(citations, text_of, REACH))
+    quoted = {stem(w) for c in citations for w in _WORD.findall(c.quote) if w.islower()}
+    return [(w, o) for w in sorted(asked - near) for o in sorted((_OPPOSITE.get(w, frozenset()) & quoted) - asked)]
+
+
 def disputed(verified: Verified, text_of, stitched: bool = True,
              question: str = "") -> list[tuple[str, list[str], float]]:
     """(claim, source texts, P(yes) needed) for the shown claims the word test cannot vouch for (a claim

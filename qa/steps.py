@@ -12,7 +12,25 @@ what a step found that the Answer reports (the answer check's P(yes): "support")
 """
 from __future__ import annotations
 
+import re
+
 from . import check, cite, documents, kinds, prompts
+
+
+def premise(pipe, q, kind, v, seen):
+    """The question says a word its quoted sentences do not, and they say one that excludes it (`cite.opposed`):
+    "The SNP gave how many seats to Labour?" is not answered by "The SNP took 16 seats from Labour", nor "Where
+    did Marin build his first fort?" by "Marin constructed a second fort at Fort Le Boeuf". No model pass (the
+    answer check let both through, P(yes) 0.93 and 0.57). A claim quoted from such sentences goes (a summary's
+    or a list's others stay: kinds.Kind.partial). Not for a yes/no question, which may rightly be answered No
+    by them ("Did Russia win?" by "Russia lost"), a comparison, or a choice between what the question names
+    ("Which is more costly, formal or informal rule?" by "informal rule is less costly")."""
+    if kind.polarity or kind.name == "compare" or re.search(r"\bor\b", q, re.I):
+        return None
+    keep = [not cite.opposed(q, cites, documents.text_of) for _, cites in cite.claims(v)]
+    if all(keep):
+        return None
+    return lambda: kind.partial and any(keep) and cite.keep_sentences(v, keep)
 
 
 def answer_check(pipe, q, kind, v, seen):
@@ -129,6 +147,6 @@ def confirm(pipe, q, kind, v, seen):
 
 
 # (name, step), in the order they run; the first that does not let the answer stand withholds it
-CHECKS = (("check", answer_check), ("entail", entailment), ("polarity", polarity), ("items", items),
+CHECKS = (("premise", premise), ("check", answer_check), ("entail", entailment), ("polarity", polarity), ("items", items),
           ("confirm", confirm))
 NAMES = tuple(name for name, _ in CHECKS)

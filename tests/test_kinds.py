@@ -268,3 +268,32 @@ def test_a_yes_no_reply_whose_yes_went_with_its_unsupported_sentence_is_withheld
                              "simply non-starters."])
     answer = Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen).ask("What did Julianne Smith, the US ambassador to Nato, say?")
     assert not answer.abstained and answer.citations
+
+
+def test_a_question_whose_word_the_quote_says_the_opposite_of_is_withheld_without_a_model_pass(toy_config):
+    # the source: the talks in Brussels "were the second part of this week's peace efforts"; "first" is the
+    # question's, so the citation check lets the claim's "first" through
+    q = "What were the talks in Brussels the first part of?"
+    reply = "The talks in Brussels were the first part of this week's peace efforts [1]."
+    gen = ScriptedGenerator([reply])
+    answer = Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen).ask(q)
+    assert answer.abstained and stage(answer) == "premise" and answer.raw == reply and gen.checks == []
+    # asked as the source says it, the same talks are shown
+    reply = "The talks in Brussels were the second part of this week's peace efforts [1]."
+    answer = Pipeline(toy_config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).ask(
+        "Which part of this week's peace efforts were the talks in Brussels?")
+    assert not answer.abstained and answer.citations
+
+
+@pytest.mark.parametrize("question, reply", [
+    # a yes/no question may rightly be answered No by a quote that says the opposite
+    ("Were the talks in Brussels the first part of this week's peace efforts?",
+     "No, the talks in Brussels were the second part of this week's peace efforts [1]."),
+    # a choice between what the question names
+    ("Which part of the peace efforts, the first or a later one, were the talks in Brussels?",
+     "The talks in Brussels were the second part of this week's peace efforts [1]."),
+])
+def test_a_yes_no_or_a_choice_question_is_not_held_to_its_words(toy_config, question, reply):
+    gen = ScriptedGenerator([reply], support=[0.1])  # the polarity step reads the quoted sentence as a no
+    answer = Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen).ask(question)
+    assert not answer.abstained and "second part" in answer.text
