@@ -345,23 +345,41 @@ def with_yes_no(verified: Verified, word: str) -> Verified:
     return replace(verified, text=_YES_NO.sub(lambda m: m.group(1) + word + m.group(2), verified.text, count=1))
 
 
-def claims(verified: Verified) -> list[tuple[str, tuple[Citation, ...]]]:
-    """Each shown sentence of a verified answer (markers removed, a leading Yes/No kept) with the
-    citations its markers name."""
-    by_n: dict[int, list[Citation]] = {}
-    for c in verified.citations:
-        by_n.setdefault(c.n, []).append(c)
+def _owned(shown: list[str], citations: tuple[Citation, ...]) -> list[tuple[Citation, ...]]:
+    """For each shown sentence, the citations its markers name that are its own: a citation whose marker
+    several sentences carry ("She condemned … [20]. She said … [20].") goes with the one sharing the most
+    words with its quote (with each, on a tie). A sentence left with none keeps every citation its
+    markers name."""
+    marks = [list(dict.fromkeys(_marks(x))) for x in shown]
+    words = [stems(MARKER.sub("", x)) for x in shown]
+    owners: dict[Citation, set[int]] = {}
+    for c in citations:
+        naming = [i for i, m in enumerate(marks) if c.n in m]
+        shared = {i: len(words[i] & stems(c.quote)) for i in naming}
+        owners[c] = {i for i in naming if shared[i] == max(shared.values())}
     out = []
-    for a, b in sentences(verified.text):
-        sentence = verified.text[a:b]
-        cited = tuple(c for n in dict.fromkeys(_marks(sentence)) for c in by_n.get(n, ()))
-        out.append((MARKER.sub("", sentence).strip(), cited))
+    for i, m in enumerate(marks):
+        named = [c for n in m for c in citations if c.n == n]
+        out.append(tuple(c for c in named if i in owners[c]) or tuple(named))
     return out
+
+
+def claims(verified: Verified) -> list[tuple[str, tuple[Citation, ...]]]:
+    """Each shown sentence of a verified answer (markers removed, a leading Yes/No kept) with its own
+    citations (`_owned`).
+
+    >>> v = Verified("She condemned Russia [1]. She said sanctions would follow [1].",
+    ...     (Citation(1, "a", "d", 0, 20, "She condemned Russia"), Citation(1, "a", "d", 22, 56, "She said sanctions would follow")), False)
+    >>> [(claim, [c.quote for c in cites]) for claim, cites in claims(v)]
+    [('She condemned Russia.', ['She condemned Russia']), ('She said sanctions would follow.', ['She said sanctions would follow'])]
+    """
+    shown = [verified.text[a:b] for a, b in sentences(verified.text)]
+    return [(MARKER.sub("", x).strip(), cites) for x, cites in zip(shown, _owned(shown, verified.citations))]
 
 
 def keep_sentences(verified: Verified, keep: list[bool]) -> Verified:
     r"""The verified answer with only the sentences (a list's items: one a line) that `keep` marks, in
-    the order of `claims`, and only the citations their markers name.
+    the order of `claims`, and only their own citations (`_owned`).
 
     >>> v = Verified("Oslo [1]\nNato [2]\nRiga [3].", (Citation(1, "a", "d", 0, 4, "Oslo"),
     ...     Citation(2, "b", "d", 9, 13, "Nato"), Citation(3, "c", "d", 20, 24, "Riga")), False)
@@ -374,15 +392,10 @@ def keep_sentences(verified: Verified, keep: list[bool]) -> Verified:
     >>> [c.quote for c in keep_sentences(v, [True, False]).citations]
     ['Oslo']
     """
-    spans = [(verified.text[a:b], k) for (a, b), k in zip(sentences(verified.text), keep)]
-
-    def overlap(c: Citation, kept: bool) -> int:  # the most words it shares with a kept (or a dropped) sentence
-        return max((len(stems(MARKER.sub("", s)) & stems(c.quote)) for s, k in spans if k == kept and c.n in _marks(s)),
-                   default=-1)
-
-    cites = tuple(c for c in verified.citations if overlap(c, True) >= 0 and overlap(c, True) >= overlap(c, False))
-    kept = [s for s, k in spans if k]
-    return Verified("\n".join(kept), cites, not kept)
+    shown = [verified.text[a:b] for a, b in sentences(verified.text)]
+    kept = {c for cites, k in zip(_owned(shown, verified.citations), keep) if k for c in cites}
+    text = [x for x, k in zip(shown, keep) if k]
+    return Verified("\n".join(text), tuple(c for c in verified.citations if c in kept), not text)
 
 
 SURE = 0.8  # P(yes) a claim needs when its quote is negated and it is not, or the other way round

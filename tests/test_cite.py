@@ -370,3 +370,17 @@ def test_a_claim_whose_subject_is_not_who_its_quotes_pronoun_is_goes():
     q = "What did Truss say about an incursion?"
     v = verify("Truss said an incursion would come with a severe cost [1].", p, text_of, q)
     assert not v.abstained and cite.disputed(v, text_of, True, q) == []
+
+
+def test_sentences_citing_one_passage_are_each_checked_against_their_own_quote():
+    # both sentences cite [1]; each has its own quote, and neither is "stitched" from the other's
+    doc = ("Liz Truss, the UK Foreign Secretary, said the build-up was unacceptable. "
+           "She condemned Russia's aggression. She said an incursion would come with a severe cost.")
+    TEXTS["truss.txt"] = doc
+    p = [Passage(c, 1.0, 0.5) for c in chunk_text("truss.txt", doc)]
+    q = "Sum up what Liz Truss said."
+    v = verify("Liz Truss condemned Russia's aggression [1]. She said an incursion would come with a severe cost [1].",
+               p, text_of, q)
+    assert [[c.quote for c in cites] for _, cites in cite.claims(v)] == [
+        ["She condemned Russia's aggression."], ["She said an incursion would come with a severe cost."]]
+    assert cite.disputed(v, text_of, True, q) == []  # no model pass: each claim's words are its own quote's
