@@ -420,37 +420,65 @@ def _links(claim: str, question: str) -> bool:
                for m in CAUSAL.findall(claim))
 
 
-def _opposites() -> dict[str, frozenset[str]]:
-    """opposites.txt as stems: each word's set of the words it excludes."""
+def _opposites() -> tuple[dict[str, frozenset[str]], frozenset[frozenset[str]]]:
+    """opposites.txt as stems: each word's set of the words it excludes, and the pairs that are one relation
+    seen from its two sides ("~")."""
     out: dict[str, set[str]] = {}
+    converse = set()
     for line in Path(__file__).with_name("opposites.txt").read_text("utf-8").splitlines():
-        group = [stem(w) for w in line.split()] if line and not line.startswith("#") else []
+        group = [stem(w) for w in line.lstrip("~").split()] if line and not line.startswith("#") else []
         for w in group:
             out.setdefault(w, set()).update(o for o in group if o != w)
-    return {w: frozenset(o) for w, o in out.items()}
+        if line.startswith("~"):
+            converse.add(frozenset(group))
+    return {w: frozenset(o) for w, o in out.items()}, frozenset(converse)
 
 
-_OPPOSITE = _opposites()
+_OPPOSITE, _CONVERSE = _opposites()
 
 
-def opposed(question: str, citations: tuple[Citation, ...], text_of) -> list[tuple[str, str]]:
+def _sides(text: str, word: str) -> tuple[set[str], set[str]]:
+    """The content words of `text` before and after its first word with the stem `word`."""
+    words = [stem(w) for w in tokens(text)]
+    i = words.index(word)
+    return set(words[:i]), set(words[i + 1:])
+
+
+def opposed(question: str, citations: tuple[Citation, ...], text_of, claim: str = "") -> list[tuple[str, str]]:
     """(the question's word, its quote's word) where the question says a word (opposites.txt) that its quoted
     sentences and those around them lack, and its quote says, in lower case, one that excludes it and that the
     question lacks: the question asks about what the source does not state ("The SNP gave how many seats to
     Labour?", quoted from "The SNP took 16 seats from Labour"; "Where did Marin build his first fort?", quoted
-    from "Marin constructed a second fort"). A word in a name ("Asia Minor") is not said in lower case.
+    from "Marin constructed a second fort"). A word in a name ("Asia Minor") is not said in lower case. A relation
+    seen from its other side (opposites.txt's "~") counts only where no name or word before it in the claim (or,
+    where the claim lacks it, the question) comes after its opposite in the quote, or the other way round: "Yale
+    won the final" is quoted from "Harvard lost the final to Yale".
 
     >>> src = "The SNP took 16 seats from Labour. Turnout fell."
     >>> c = (Citation(1, "c", "d", 0, 33, src[:33]),)
-    >>> opposed("The SNP gave how many seats to Labour?", c, lambda d: src)
+    >>> opposed("The SNP gave how many seats to Labour?", c, lambda d: src, "The SNP gave 16 seats to Labour.")
     [('gave', 'took')]
     >>> opposed("How many seats did the SNP take from Labour?", c, lambda d: src)
+    []
+    >>> opposed("Who gave Labour 16 seats?", c, lambda d: src, "Labour gave the SNP 16 seats.")
     []
     """
     asked = stems(question)
     near = stems(context(citations, text_of, REACH))
-    quoted = {stem(w) for c in citations for w in _WORD.findall(c.quote) if w.islower()}
-    return [(w, o) for w in sorted(asked - near) for o in sorted((_OPPOSITE.get(w, frozenset()) & quoted) - asked)]
+    quotes = [c.quote for c in citations]
+    quoted = {stem(w) for q in quotes for w in _WORD.findall(q) if w.islower()}
+    out = []
+    for w in sorted(asked - near):
+        for o in sorted((_OPPOSITE.get(w, frozenset()) & quoted) - asked):
+            if frozenset((w, o)) in _CONVERSE:
+                said = claim if w in stems(claim) else question
+                before, after = _sides(said, w)
+                quote = next(q for q in quotes if o in stems(q))
+                q_before, q_after = _sides(quote, o)
+                if before & q_after or after & q_before:
+                    continue
+            out.append((w, o))
+    return out
 
 
 def disputed(verified: Verified, text_of, stitched: bool = True,
@@ -465,7 +493,8 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
       from "brought nothing new"): read against its sources together, and only a sure yes (SURE) keeps it;
     - a claim with words its sources and the question lack ("Wendy Sherman condemned Russia's aggression",
       quoted from a Sherman sentence that does not say it): read against its sources together;
-    - with `stitched`, a claim cited to several source sentences: read against each on its own;
+    - with `stitched`, a claim cited to several source sentences (not several quotes of one): read against
+      each on its own;
     - a claim that links a reason to what it explains (`CAUSAL`) where the question did not: read against its
       sources together, whose words alone cannot show that they state the link, or which way it goes.
 
@@ -493,8 +522,8 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
         if not _holds(source, claim_terms(bare, question, source)) or all(
                 wrong_referent(bare, c, text_of) for c in cites):
             out.append((said, [], 1.0))
-        elif stitched and len(cites) > 1:
-            out.append((said, [context((c,), text_of, REACH) for c in cites], 0.5))
+        elif stitched and len(apart := list(dict.fromkeys(context((c,), text_of, REACH) for c in cites))) > 1:
+            out.append((said, apart, 0.5))  # several quotes of one sentence are one source
         else:
             words = stems(bare)
             # a bare name or noun ("Jens Stoltenberg", a list's item) states nothing a "not" could invert

@@ -27,7 +27,7 @@ def premise(pipe, q, kind, v, seen):
     ("Which is more costly, formal or informal rule?" by "informal rule is less costly")."""
     if kind.polarity or kind.name == "compare" or re.search(r"\bor\b", q, re.I):
         return None
-    keep = [not cite.opposed(q, cites, documents.text_of) for _, cites in cite.claims(v)]
+    keep = [not cite.opposed(q, cites, documents.text_of, claim) for claim, cites in cite.claims(v)]
     if all(keep):
         return None
     return lambda: kind.partial and any(keep) and cite.keep_sentences(v, keep)

@@ -384,3 +384,30 @@ def test_sentences_citing_one_passage_are_each_checked_against_their_own_quote()
     assert [[c.quote for c in cites] for _, cites in cite.claims(v)] == [
         ["She condemned Russia's aggression."], ["She said an incursion would come with a severe cost."]]
     assert cite.disputed(v, text_of, True, q) == []  # no model pass: each claim's words are its own quote's
+
+
+def test_no_answerable_squad_question_is_held_against_the_sentence_holding_its_answer():
+    # every answerable dev question of the two SQuAD sets, quoted from the sentence that holds its gold answer:
+    # the premise check (cite.opposed) must let each through ("Who was Emma's brother?" of "Emma, sister of Duke
+    # Richard II" was the one that tripped it, before brother and sister went)
+    import json
+    from qa.chunk import sentences
+    from qa.config import ROOT
+    from qa.types import Citation
+    data = ROOT / "bench" / "data"
+    sets = [(data / "squad2_corpus" / "dev.jsonl", lambda r: data / "squad2_corpus" / "docs" / f"{r['doc']}.txt"),
+            (data / "squad2_normans_dev.jsonl", lambda r: data / "squad2_normans.txt")]
+    checked, held = 0, []
+    for path, doc_of in sets:
+        for r in map(json.loads, path.read_text().splitlines()):
+            text = doc_of(r).read_text(encoding="utf-8")
+            gold = next((g for g in r["answers"] if g in text), None) if r["answerable"] else None
+            if gold is None:
+                continue
+            i = text.index(gold)
+            a, b = next((a, b) for a, b in sentences(text, max(0, i - 2000), min(len(text), i + 2000)) if a <= i < b)
+            quote = (Citation(1, "x", "doc", a, b, text[a:b]),)
+            checked += 1
+            if cite.opposed(r["question"], quote, lambda d: text):
+                held.append(r["question"])
+    assert checked > 120 and held == []
