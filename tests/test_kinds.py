@@ -244,8 +244,14 @@ def test_a_comparison_keeps_the_claims_that_stand_and_a_fact_is_withheld_whole(t
     assert answer.text.startswith("Alexander Grushko described the talks as a heart-to-heart [") and "Stoltenberg" not in answer.text
     grushko = "Russia's representative, deputy foreign minister Alexander Grushko, described the talks as “a heart-to-heart”."
     assert answer.citations and all(c.quote in grushko for c in answer.citations)
-    # no claim left: withheld
-    answer = Pipeline(config, embedder=ToyEmbedder(), generator=Judge(reply, "described")).ask(q)
+    # Grushko's claim, every word in the one sentence its two quotes come from, stands with no model pass
+    gen = Judge(reply, "described")
+    answer = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q)
+    assert answer.text.startswith("Alexander Grushko described") and not any("Grushko" in m[-1]["content"].partition(
+        "Claim: ")[2] for m in gen.checks)
+    # no claim left: withheld ("frank" is not in Grushko's sentence, so the model reads that claim too)
+    frank = reply.replace("Grushko described the talks as a", "Grushko described the talks as a frank")
+    answer = Pipeline(config, embedder=ToyEmbedder(), generator=Judge(frank, "described")).ask(q)
     assert answer.abstained and stage(answer) == "entail"
     # the same two claims as the answer to a question of one answer (a "how"): withheld whole
     q = "How did Stoltenberg and Grushko describe the talks?"
