@@ -462,8 +462,12 @@ def opposed(question: str, citations: tuple[Citation, ...], text_of, claim: str 
     []
     >>> opposed("Who gave Labour 16 seats?", c, lambda d: src, "Labour gave the SNP 16 seats.")
     []
+    >>> army = "The king raised a small army of 5,000 men."
+    >>> opposed("How large was the king's army?", (Citation(1, "c", "d", 0, len(army), army),), lambda d: army)
+    []
     """
-    asked = stems(question)
+    # the word after "how" asks for a degree, it does not say one: "How large is the army?" of "a small army"
+    asked = stems(question) - stems(" ".join(re.findall(r"(?i)\bhow\s+(\w+)", question)))
     near = stems(context(citations, text_of, REACH))
     quotes = [c.quote for c in citations]
     quoted = {stem(w) for q in quotes for w in _WORD.findall(q) if w.islower()}
