@@ -474,10 +474,9 @@ def opposed(question: str, citations: tuple[Citation, ...], text_of, claim: str 
     out = []
     for w in sorted(asked - near):
         for o in sorted((_OPPOSITE.get(w, frozenset()) & quoted) - asked):
-            if frozenset((w, o)) in _CONVERSE:
-                said = claim if w in stems(claim) else question
-                before, after = _sides(said, w)
-                quote = next(q for q in quotes if o in stems(q))
+            quote = next((q for q in quotes if o in stems(q)), "")
+            if frozenset((w, o)) in _CONVERSE and quote:
+                before, after = _sides(claim if w in stems(claim) else question, w)
                 q_before, q_after = _sides(quote, o)
                 if before & q_after or after & q_before:
                     continue
