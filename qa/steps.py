@@ -17,6 +17,12 @@ import re
 from . import check, cite, documents, kinds, prompts
 
 
+def _kept(v, keep: list[bool], partial: bool = True):
+    """A step's verdict from which claims stand (in the order of `cite.claims`): all, the answer stands; some,
+    and a reply that may show part of itself (kinds.Kind.partial), the reply narrowed to them; else withheld."""
+    return all(keep) or (partial and any(keep) and cite.keep_sentences(v, keep))
+
+
 def premise(pipe, q, kind, v, seen):
     """The question says a word its quoted sentences do not, and they say one that excludes it (`cite.opposed`):
     "The SNP gave how many seats to Labour?" is not answered by "The SNP took 16 seats from Labour", nor "Where
@@ -30,7 +36,7 @@ def premise(pipe, q, kind, v, seen):
     keep = [not cite.opposed(q, cites, documents.text_of, claim) for claim, cites in cite.claims(v)]
     if all(keep):
         return None
-    return lambda: kind.partial and any(keep) and cite.keep_sentences(v, keep)
+    return lambda: _kept(v, keep, kind.partial)
 
 
 def answer_check(pipe, q, kind, v, seen):
@@ -63,9 +69,8 @@ def entailment(pipe, q, kind, v, seen):
 
     def run():  # a summary, list, comparison or two-part reply keeps the claims that stand
         n = len(cite.claims(v))
-        keep = [all(stands(*d) for d in cite.disputed(cite.keep_sentences(v, [j == i for j in range(n)]),
-                                                      documents.text_of, kind.one_source, q)) for i in range(n)]
-        return all(keep) or (any(keep) and cite.keep_sentences(v, keep))
+        return _kept(v, [all(stands(*d) for d in cite.disputed(cite.keep_sentences(v, [j == i for j in range(n)]),
+                                                               documents.text_of, kind.one_source, q)) for i in range(n)])
     return run
 
 
@@ -125,7 +130,7 @@ def items(pipe, q, kind, v, seen):
         keep = [bool(cites) and pipe.checker.yes_probability(prompts.item_messages(
             cite.context(cites, documents.text_of, cite.REACH), q, claim.rstrip(".!?;, "))) >= ITEM_BAR
             for claim, cites in listed]
-        return all(keep) or (any(keep) and cite.keep_sentences(v, keep))
+        return _kept(v, keep)
     return run
 
 
