@@ -267,20 +267,26 @@ def kill_upload(points: int = 4, seed: int = 0, words: bool = True, size: int = 
         runs = broken = partial = 0
         problems = []
         for i in range(points):
-            shutil.rmtree(uploads, ignore_errors=True)  # each round a first upload
-            for d in (ix.set_dir(added), ix.set_dir(served)):
-                shutil.rmtree(d, ignore_errors=True)
-            proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, env=_env())
-            if i == 0:  # the copy itself: kill as soon as the file has appeared, before it is whole
-                while proc.poll() is None and not (uploads / big.name).exists():
-                    time.sleep(0.0005)
-            else:
-                time.sleep(full * rng.random())
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                runs += 1
-            proc.wait()
+            delay = full * rng.random()
+            for _ in range(4):  # an upload quicker than the first one may end before its kill: try earlier
+                shutil.rmtree(uploads, ignore_errors=True)  # each round a first upload
+                for d in (ix.set_dir(added), ix.set_dir(served)):
+                    shutil.rmtree(d, ignore_errors=True)
+                proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, env=_env())
+                if i == 0:  # the copy itself: kill as soon as the file has appeared, before it is whole
+                    while proc.poll() is None and not (uploads / big.name).exists():
+                        time.sleep(0.0005)
+                else:
+                    time.sleep(delay)
+                killed = proc.poll() is None
+                if killed:
+                    proc.send_signal(signal.SIGKILL)
+                    runs += 1
+                proc.wait()
+                if killed:
+                    break
+                delay /= 2
             wrong = check(config, None, texts, embedder)  # the set before the upload
             if not wrong and (ix.set_dir(added) / "manifest.json").exists():
                 wrong = check(added, None, texts, embedder)
