@@ -8,8 +8,10 @@ cannot see that "The Normans fought in Italy." does not say whom they fought,
 or that a sentence about the American delegation does not say who led the
 Russian one. Questions built that way (SQuAD 2.0's unanswerable half) are
 what this check is for. It reads only the sentences holding the quotes (and,
-for a sentence opening with a pronoun, the one before), so the prompt is short,
-and it is a fresh prompt, not a turn after the answer.
+for a sentence opening with a pronoun, the one before; and the one after where
+it carries them on: "… left Messina with a large fleet. But a storm dispersed
+the fleet."), so the prompt is short, and it is a fresh prompt, not a turn
+after the answer.
 """
 from __future__ import annotations
 
@@ -20,4 +22,4 @@ from .types import Citation
 
 def support(generator, question: str, citations: tuple[Citation, ...], text_of) -> float:
     """P(yes) that the cited sentences answer `question` (from the model's next-token logits)."""
-    return generator.yes_probability(prompts.check_messages(context(citations, text_of), question))
+    return generator.yes_probability(prompts.check_messages(context(citations, text_of, ahead=True), question))

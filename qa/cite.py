@@ -556,14 +556,15 @@ def focus(answer: str, passages: list[Passage], text_of) -> Passage | None:
     return _run_passage(passages[n - 1].chunk.doc, s, e, text_of)
 
 
-def quoted(citations: tuple[Citation, ...], text_of, passages=()) -> list[Passage]:
+def quoted(citations: tuple[Citation, ...], text_of, passages=(), ahead: bool = False) -> list[Passage]:
     """The source sentences that hold the quotes (with the sentences back to whoever a "she"
-    is), one passage per quote, in document order, each once: what an answer rests on. Given the
+    is, and `ahead` the one after that carries them on), one passage per quote, in document
+    order, each once: what an answer rests on. Given the
     `passages` the citations number, each keeps as its `context` theirs (a title, the chunk a cut
     passage came from): "the city's population" is still known to be Berlin's when the question names it."""
     runs: dict[str, list[list]] = {}  # doc -> [start, end, context texts] of its runs, overlapping ones merged
     for c in citations:
-        a, b = _run_span(text_of(c.doc), c.start, c.end)
+        a, b = _run_span(text_of(c.doc), c.start, c.end, ahead)
         source = passages[c.n - 1] if 1 <= c.n <= len(passages) else None
         around = [t for t in (source.context, source.chunk.text) if t] if source else []
         spans = runs.setdefault(c.doc, [])
@@ -584,9 +585,10 @@ def _run_passage(doc: str, start: int, end: int, text_of) -> Passage:
     return _passage(doc, text, *_run_span(text, start, end))
 
 
-def _run_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """Where the sentences holding text[start:end], with those back to whoever a "she" is, begin and end."""
-    run = _sentence_run(text, start, end, REACH)
+def _run_span(text: str, start: int, end: int, ahead: bool = False) -> tuple[int, int]:
+    """Where the sentences holding text[start:end], with those back to whoever a "she" is (and `ahead`
+    the one after that carries them on), begin and end."""
+    run = _sentence_run(text, start, end, REACH, ahead)
     return run[0][0], run[-1][1]
 
 
@@ -632,6 +634,10 @@ def _shown(found, question: str, claim_text: str = "") -> list[tuple[int, tuple]
 
 _PRONOUN = re.compile(r"[“\"'‘]?\s*(?:he|she|it|they|this|that|these|those|his|her|its|their)\b", re.I)
 _OPEN_QUOTE = re.compile(r"[“\"‘]")
+# A sentence that carries on the one before it: "In April 1191 Richard left Messina with a large fleet. But a storm
+# dispersed the fleet.", "… new rules for the 1906 season. These included legalizing the forward pass"
+_CARRIES_ON = re.compile(r"[“\"'‘]?\s*(?:he|she|it|they|this|that|these|those|his|her|its|their|but|however|so|such)\b",
+                         re.I)
 
 
 # A sentence that opens with a personal pronoun, and the two words after it: "It wants Nato forces …"
@@ -679,33 +685,41 @@ def _refers_back(doc: str, start: int) -> bool:
     return bool(_PRONOUN.match(doc, start) or _OPEN_QUOTE.match(doc, start))
 
 
-def context(citations: tuple[Citation, ...], text_of, reach: int = 1) -> str:
+def context(citations: tuple[Citation, ...], text_of, reach: int = 1, ahead: bool = False) -> str:
     """The source sentences that hold the quotes, in citation order, each once; a
     sentence that opens with a pronoun ("She said ...") brings the one before it,
     so the checker can tell who "she" is, and that one the one before it if it too
-    opens with a pronoun, up to `reach` sentences back."""
+    opens with a pronoun, up to `reach` sentences back; `ahead`, and the sentence after
+    the last, where it carries on in the same paragraph ("But a storm dispersed the fleet.")."""
     out: list[str] = []
     for c in citations:
         doc = text_of(c.doc)
-        for x, y in _sentence_run(doc, c.start, c.end, reach):
+        for x, y in _sentence_run(doc, c.start, c.end, reach, ahead):
             s = " ".join(doc[x:y].split())
             if s not in out:
                 out.append(s)
     return " ".join(out)
 
 
-def _sentence_run(doc: str, start: int, end: int, reach: int) -> list[tuple[int, int]]:
+def _sentence_run(doc: str, start: int, end: int, reach: int, ahead: bool = False) -> list[tuple[int, int]]:
     """The spans of the sentences holding doc[start:end], each that opens with a pronoun or a
     quotation (`_refers_back`) preceded by the one before it, up to `reach` sentences back
-    (`context`)."""
+    (`context`); `ahead`, and then the sentence after the last, where it opens with a word that
+    carries that one on (`_CARRIES_ON`: "These included …", "But …") with no line break between."""
     spans = sentences(doc, max(0, start - 400 * reach - 600), min(len(doc), end + 1000))
     out: list[tuple[int, int]] = []
+    last = -1
     for i, (a, b) in enumerate(spans):
         if a < end and start < b:
             k = i
             while k and i - k < reach and _refers_back(doc, spans[k][0]):
                 k -= 1
             out += [span for span in spans[k:i + 1] if span not in out]
+            last = i
+    if ahead and 0 <= last < len(spans) - 1:
+        (_, b), (a, _) = spans[last], spans[last + 1]
+        if "\n" not in doc[b:a] and _CARRIES_ON.match(doc, a):
+            out.append(spans[last + 1])
     return out
 
 

@@ -135,7 +135,8 @@ def items(pipe, q, kind, v, seen):
 
 
 def confirm(pipe, q, kind, v, seen):
-    """A set not read whole asks the question again on the quoted sentences alone: a reply built on passages
+    """A set not read whole asks the question again on the quoted sentences alone (with the sentence after that
+    carries them on, as the answer check reads them: check.py): a reply built on passages
     that do not answer it often falls apart there ("The documents don't say.", or a claim they lack). Not for
     an answer the answer check was sure of (config.confirm_below): on corpus dev this reading withheld 8 of the
     77 answers it read, none with P(yes) above 0.82, and the 25 at 0.85 or more cost a model pass each for
@@ -144,7 +145,7 @@ def confirm(pipe, q, kind, v, seen):
         return None
 
     def run() -> bool:
-        ground = cite.quoted(v.citations, documents.text_of, seen.get("passages", ()))
+        ground = cite.quoted(v.citations, documents.text_of, seen.get("passages", ()), ahead=True)
         again = "".join(pipe.generator.stream(prompts.answer_messages(q, ground, kind.instruction, documents.title),
                                               kind.max_tokens or pipe.config.max_tokens, prompts.NOT_FIRST))
         return not cite.verify(prompts.MARKER.sub("", again), ground, documents.text_of, q).abstained
