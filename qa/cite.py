@@ -556,15 +556,14 @@ def focus(answer: str, passages: list[Passage], text_of) -> Passage | None:
     return _run_passage(passages[n - 1].chunk.doc, s, e, text_of)
 
 
-def quoted(citations: tuple[Citation, ...], text_of, passages=(), ahead: bool = False) -> list[Passage]:
+def quoted(citations: tuple[Citation, ...], text_of, passages=()) -> list[Passage]:
     """The source sentences that hold the quotes (with the sentences back to whoever a "she"
-    is, and `ahead` the one after that carries them on), one passage per quote, in document
-    order, each once: what an answer rests on. Given the
+    is), one passage per quote, in document order, each once: what an answer rests on. Given the
     `passages` the citations number, each keeps as its `context` theirs (a title, the chunk a cut
     passage came from): "the city's population" is still known to be Berlin's when the question names it."""
     runs: dict[str, list[list]] = {}  # doc -> [start, end, context texts] of its runs, overlapping ones merged
     for c in citations:
-        a, b = _run_span(text_of(c.doc), c.start, c.end, ahead)
+        a, b = _run_span(text_of(c.doc), c.start, c.end)
         source = passages[c.n - 1] if 1 <= c.n <= len(passages) else None
         around = [t for t in (source.context, source.chunk.text) if t] if source else []
         spans = runs.setdefault(c.doc, [])
@@ -585,10 +584,9 @@ def _run_passage(doc: str, start: int, end: int, text_of) -> Passage:
     return _passage(doc, text, *_run_span(text, start, end))
 
 
-def _run_span(text: str, start: int, end: int, ahead: bool = False) -> tuple[int, int]:
-    """Where the sentences holding text[start:end], with those back to whoever a "she" is (and `ahead`
-    the one after that carries them on), begin and end."""
-    run = _sentence_run(text, start, end, REACH, ahead)
+def _run_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where the sentences holding text[start:end], with those back to whoever a "she" is, begin and end."""
+    run = _sentence_run(text, start, end, REACH)
     return run[0][0], run[-1][1]
 
 

@@ -236,20 +236,6 @@ def test_an_answer_its_quoted_sentences_confirm_is_kept(toy_config):
     assert c.quote == "Wendy Sherman, the US deputy secretary of state who led the American delegation"
 
 
-def test_the_confirming_reading_holds_the_sentence_that_carries_the_quote_on(toy_config):
-    """As the answer check reads it (check.py): "Those talks in Geneva ended with no breakthrough." after the
-    quoted sentence about Ms Sherman's talks on Monday."""
-    from dataclasses import replace
-
-    reply = "The allies prepared for the meeting by consulting with Ms Sherman on the outcome of her talks [1]."
-    p = pipeline(replace(toy_config, confirm=1), reply, prompts.ABSTAIN)
-    p.ask("How did Ms Sherman's talks with Russia on Monday end?")
-    first, second = p.generator.prompts
-    assert second[1]["content"].startswith(
-        "Passages:\n[1] The allies prepared for the meeting by consulting with Ms Sherman on the outcome of her talks "
-        "with Russia on Monday. Those talks in Geneva ended with no breakthrough.\n\nQuestion:")
-
-
 def test_no_confirming_reading_when_it_is_off_or_the_set_is_read_whole(toy_config):
     from dataclasses import replace
 
