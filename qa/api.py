@@ -206,6 +206,34 @@ class Pipeline:
             # meeting. She said … [20]", where the source has her speaking before it)
             checked = cite.Verified(prompts.ABSTAIN, (), True)
         seen: dict = {"passages": passages}  # what the steps share (steps.py)
+        # the passages the reply cited: its markers (but a re-read's "[1]", which is its focus) and its verified quotes
+        cited = {c.n for c in checked.citations} | (set() if focus is not None else {
+            int(n) for m in prompts.MARKER.finditer(raw) for n in m.group(1).split(",")})
+        checked = yield from self._checks(q, kind, checked, seen, timings)
+        other = self._retry_passage(kind, raw, checked, passages, cited)
+        if other is not None:  # a second chance on the best passage the withheld reply did not cite
+            yield Stage("retry")
+            now, pieces = time.perf_counter(), []
+            for piece in generator.stream(prompts.answer_messages(q, [other], told, documents.title), max_tokens,
+                                          prompts.NOT_FIRST):
+                pieces.append(piece)
+                yield piece
+            again = "".join(pieces)
+            # its "[1]" is that passage: the verifier finds the passage of the full list that supports it
+            second = cite.verify(prompts.MARKER.sub("", again), passages, documents.text_of, q)
+            tried = {"passages": passages, "min_support": self.config.retry_support}
+            second = yield from self._checks(q, kind, second, tried, {})
+            timings["retry_s"] = time.perf_counter() - now
+            if not second.abstained:
+                checked, raw, seen = second, again, tried
+        timings["total_s"] = time.perf_counter() - t0
+        titled = tuple(replace(c, title=documents.title(c.doc)) for c in checked.citations)
+        yield Answer(checked.text, titled, checked.abstained, tuple(passages), timings, q, seen.get("support"), raw)
+
+    def _checks(self, q: str, kind, checked, seen: dict, timings: dict):
+        """The steps of steps.CHECKS in order, each announced by its Stage and timed (`<name>_s`); the first
+        that withholds the reply ends them. Returns (`yield from`) the reply as it stands after them."""
+        now = time.perf_counter()
         for name, step in steps.CHECKS:
             run = None if checked.abstained else step(self, q, kind, checked, seen)
             if run is None:
@@ -218,9 +246,19 @@ class Pipeline:
                 checked = cite.Verified(prompts.ABSTAIN, (), True)
             timings[f"{name}_s"] = time.perf_counter() - now
             now = time.perf_counter()
-        timings["total_s"] = time.perf_counter() - t0
-        titled = tuple(replace(c, title=documents.title(c.doc)) for c in checked.citations)
-        yield Answer(checked.text, titled, checked.abstained, tuple(passages), timings, q, seen.get("support"), raw)
+        return checked
+
+    def _retry_passage(self, kind, raw: str, checked, passages, cited: set[int]) -> Passage | None:
+        """The passage a withheld reply gets a second chance on (config.retry): the best ranked one it did
+        not cite. Only for a set not read whole (where the passages are what retrieval ranked), a reply
+        that answered (not the model's own "The documents don't say."), and a question of one answer
+        that is not a yes/no (kinds.Kind: partial, polarity). The reply written on it faces every check,
+        the answer check with the higher bar config.retry_support: a second try answers more of the
+        questions the documents do not answer, so the answer check must be on (config.min_support)."""
+        if not (self.config.retry and self.config.min_support > 0 and checked.abstained and not self.whole
+                and not kind.partial and not kind.polarity and not cite.is_abstention(raw)):
+            return None
+        return next((p for n, p in enumerate(passages, 1) if n not in cited), None)
 
     @property
     def whole(self) -> bool:

@@ -100,11 +100,14 @@ def timing(t: dict) -> str:
         parts.append(f"first token {t['first_token_s']:.1f} s")
     if "reread_s" in t:  # the first reply failed the citation check: the question was asked again
         parts.append(f"read twice ({t['reread_s']:.1f} s)")
+    if "retry_s" in t:  # the first answer was withheld: the question was asked again on another passage
+        parts.append(f"second passage ({t['retry_s']:.1f} s)")
     return " · ".join(parts)
 
 
 # What the bubble says while the pipeline is at a Stage (api.Pipeline.stream).
 WAIT = {"": "Searching the documents…", "reread": "The first reply did not match the source; reading the passage again…",
+        "retry": "That answer did not hold up; reading the next passage…",
         "premise": "Checking the question's words against the source…",
         "check": "Checking the answer against the source…", "confirm": "Reading the quoted sentences again…",
         "polarity": "Checking the yes or no against the quoted sentences…",
@@ -118,7 +121,7 @@ def draft_html(raw: str, stage: str = "") -> str:
     question is asked again."""
     text = esc(raw).replace("\n", "<br>")
     wait = f'<span class="qa-wait">{WAIT[stage]}</span>' if stage or not raw else ""
-    if stage and stage != "reread":  # a check of steps.CHECKS: the reply is written, no caret
+    if stage and stage not in ("reread", "retry"):  # a check of steps.CHECKS: the reply is written, no caret
         return f'<div class="qa-answer qa-draft">{text}<br>{wait}</div>'
     return f'<div class="qa-answer qa-draft">{wait}{"<br>" if wait and raw else ""}{text}<span class="qa-caret"></span></div>'
 
@@ -213,7 +216,7 @@ def respond(pipeline, question: str, chat: list, turns: list) -> Iterator[tuple]
                 yield bubble(draft_html(raw, stage)), turns, sources, ""
             elif isinstance(item, Stage):
                 stage = item.name
-                raw = "" if stage == "reread" else raw  # the rejected reply goes; the new one streams in
+                raw = "" if stage in ("reread", "retry") else raw  # the rejected reply goes; the new one streams in
                 yield bubble(draft_html(raw, stage)), turns, sources, ""
             else:
                 turns.append((asked, item))

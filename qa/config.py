@@ -32,6 +32,9 @@ class Config:
                                                      # or fails the citation check withholds it; 0 = off
     confirm_below: float = 0.85                      # ...only for an answer whose answer-check P(yes) is below this
                                                      # (corpus dev: it withheld none above 0.82); 1.01 = always
+    retry: int = 1                                   # 1: a set not read whole asks a withheld fact or reason again on
+                                                     # the best passage the reply did not cite; 0 = off
+    retry_support: float = 0.80                      # ...whose answer must reach this answer-check P(yes)
     n_ctx: int = 4096                                # model context window (tokens)
     n_threads: int = 0                               # 0 = physical cores
     n_batch: int = 512                               # prompt-processing batch size

@@ -40,13 +40,14 @@ def premise(pipe, q, kind, v, seen):
 
 
 def answer_check(pipe, q, kind, v, seen):
-    """Do the quoted sentences answer this question? (check.py; config.min_support 0 turns it off)"""
+    """Do the quoted sentences answer this question? (check.py; config.min_support 0 turns it off; a second
+    chance's reply, api.Pipeline._retry_passage, must reach the higher bar it sets in seen["min_support"])"""
     if pipe.config.min_support <= 0:
         return None
 
     def run() -> bool:
         seen["support"] = check.support(pipe.checker, q, v.citations, documents.text_of)
-        return seen["support"] >= pipe.config.min_support
+        return seen["support"] >= seen.get("min_support", pipe.config.min_support)
     return run
 
 

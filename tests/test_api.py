@@ -5,6 +5,7 @@ import pytest
 from qa import check, cite, documents, prompts
 from qa.api import Pipeline
 from qa.errors import BadQuestion
+from qa.types import Stage
 
 from conftest import ScriptedGenerator, ToyEmbedder
 
@@ -249,7 +250,8 @@ def test_no_confirming_reading_for_an_answer_the_answer_check_is_sure_of(toy_con
     from dataclasses import replace
 
     for p_yes, confirmed in ((0.9, False), (0.7, True)):
-        p = pipeline(replace(toy_config, confirm=1, min_support=0.5, confirm_below=0.85), SHERMAN, prompts.ABSTAIN)
+        p = pipeline(replace(toy_config, confirm=1, min_support=0.5, confirm_below=0.85, retry=0), SHERMAN,
+                     prompts.ABSTAIN)
         p.generator.support = [p_yes]
         a = p.ask("Who led the American delegation?")
         assert ("confirm_s" in a.timings) == confirmed and a.abstained == confirmed
@@ -259,8 +261,52 @@ def test_no_confirming_reading_for_an_answer_the_answer_check_is_sure_of(toy_con
 def test_the_confirming_reading_runs_last_only_on_what_both_checks_let_through(toy_config):
     from dataclasses import replace
 
-    p = pipeline(replace(toy_config, confirm=1, min_support=0.5), SHERMAN, "never used")
+    p = pipeline(replace(toy_config, confirm=1, min_support=0.5, retry=0), SHERMAN, "never used")
     p.generator.support = [0.1]  # the answer check says no
     a = p.ask("Who led the American delegation?")
     assert a.abstained and len(p.generator.prompts) == 1 and len(p.generator.checks) == 1
     assert "check_s" in a.timings and "confirm_s" not in a.timings
+
+
+def test_a_withheld_answer_gets_a_second_chance_on_the_best_passage_it_did_not_cite(toy_config):
+    """Corpus dev: "Who patronized the monks in Italy?" was answered "The Mongols …" from passage [2] (withheld);
+    asked again on passage [1] alone, "Robert Guiscard"."""
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, min_support=0.5, retry=1), SHERMAN, SHERMAN)
+    p.generator.support = [0.1, 0.9]  # the answer check says no to the first reply, yes to the second
+    *items, a = p.stream("Who led the American delegation?")
+    first, second = p.generator.prompts
+    cited = {c.n for c in cite.verify(SHERMAN, list(a.passages), documents.text_of).citations}
+    other = next(x for n, x in enumerate(a.passages, 1) if n not in cited)  # the best passage not cited
+    assert cited and Stage("retry") in items
+    assert "".join(i for i in items[items.index(Stage("retry")) + 1:] if isinstance(i, str)) == SHERMAN  # streamed
+    assert second[1]["content"].startswith("Passages:\n[1] " + " ".join(other.chunk.text.split()) + "\n\nQuestion:")
+    assert not a.abstained and a.text == SHERMAN and "retry_s" in a.timings and a.support == 0.9
+    assert len(p.generator.checks) == 2
+
+
+def test_a_second_chance_must_reach_the_higher_bar(toy_config):
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, min_support=0.5, retry=1, retry_support=0.8), SHERMAN, SHERMAN)
+    p.generator.support = [0.1, 0.7]  # enough for a first reply (0.5), not for a second chance (0.8)
+    a = p.ask("Who led the American delegation?")
+    assert a.abstained and len(p.generator.prompts) == 2 and "retry_s" in a.timings
+
+
+def test_no_second_chance_for_the_model_s_own_abstention_a_set_read_whole_a_yes_no_or_a_summary(toy_config):
+    from dataclasses import replace
+
+    on = replace(toy_config, min_support=0.5, retry=1)
+    cases = [(on, "Who led the American delegation?", prompts.ABSTAIN),
+             (replace(on, whole_chars=100_000), "Who led the American delegation?", SHERMAN),
+             (on, "Did Wendy Sherman lead the American delegation?", "Yes, " + SHERMAN),
+             (on, "Summarise what Wendy Sherman said.", SHERMAN),
+             (replace(on, retry=0), "Who led the American delegation?", SHERMAN),
+             (replace(on, min_support=0.0), "Who led the American delegation?", "Bananas grow in Peru [1].")]
+    for config, question, reply in cases:
+        p = pipeline(config, reply, SHERMAN)
+        p.generator.support = [0.1] * 4
+        a = p.ask(question)
+        assert a.abstained and len(p.generator.prompts) == 1 and "retry_s" not in a.timings, question
