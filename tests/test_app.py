@@ -205,6 +205,18 @@ def test_a_reply_the_citation_check_rejects_leaves_the_screen_while_the_question
     assert "read twice (" in shown[-1]
 
 
+def test_a_withheld_answer_leaves_the_screen_while_the_next_passage_is_read(toy_config):
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, min_support=0.5, retry=1), SHERMAN, SHERMAN)
+    p.generator.support = [0.1, 0.9]  # the answer check withholds the first reply and lets the second stand
+    shown = bubbles(list(app.respond(p, "Who led the American delegation?", [], [])))
+    at = shown.index(app.draft_html("", "retry"))
+    assert app.WAIT["retry"] in shown[at] and "Sherman" not in shown[at]
+    assert shown[at + 1] == app.draft_html("Wendy", "retry")  # the second reply streams in under the notice
+    assert "Wendy Sherman" in shown[-1] and "qa-draft" not in shown[-1] and "second passage (" in shown[-1]
+
+
 def test_the_bubble_says_the_answer_is_being_checked(toy_config):
     from dataclasses import replace
 
