@@ -190,14 +190,7 @@ class Pipeline:
         focus = cite.focus(raw, passages, documents.text_of) if rejected and self.config.reread else None
         if focus is not None:  # the reply fails the citation check, but one source sentence backs most of it
             yield Stage("reread")
-            pieces = []
-            again = prompts.answer_messages(q, [focus], told, documents.title)
-            for piece in generator.stream(again, max_tokens, prompts.NOT_FIRST):
-                pieces.append(piece)
-                yield piece
-            raw = "".join(pieces)
-            # its "[1]" is the focus passage: the verifier finds the passage of the full list that supports it
-            checked = cite.verify(prompts.MARKER.sub("", raw), passages, documents.text_of, q)
+            raw, checked = yield from self._on_one(q, focus, kind, passages)
             timings["reread_s"] = time.perf_counter() - now
             now = time.perf_counter()
         if kind.polarity and kinds.polarity_of(raw) and not checked.abstained and not kinds.polarity_of(checked.text):
@@ -207,20 +200,13 @@ class Pipeline:
             checked = cite.Verified(prompts.ABSTAIN, (), True)
         seen: dict = {"passages": passages}  # what the steps share (steps.py)
         # the passages the reply cited: its markers (but a re-read's "[1]", which is its focus) and its verified quotes
-        cited = {c.n for c in checked.citations} | (set() if focus is not None else {
-            int(n) for m in prompts.MARKER.finditer(raw) for n in m.group(1).split(",")})
+        cited = {c.n for c in checked.citations} | (set() if focus is not None else set(cite.cited_numbers(raw)))
         checked = yield from self._checks(q, kind, checked, seen, timings)
         other = self._retry_passage(kind, raw, checked, passages, cited)
         if other is not None:  # a second chance on the best passage the withheld reply did not cite
             yield Stage("retry")
-            now, pieces = time.perf_counter(), []
-            for piece in generator.stream(prompts.answer_messages(q, [other], told, documents.title), max_tokens,
-                                          prompts.NOT_FIRST):
-                pieces.append(piece)
-                yield piece
-            again = "".join(pieces)
-            # its "[1]" is that passage: the verifier finds the passage of the full list that supports it
-            second = cite.verify(prompts.MARKER.sub("", again), passages, documents.text_of, q)
+            now = time.perf_counter()
+            again, second = yield from self._on_one(q, other, kind, passages)
             tried = {"passages": passages, "min_support": self.config.retry_support}
             second = yield from self._checks(q, kind, second, tried, {})
             timings["retry_s"] = time.perf_counter() - now
@@ -229,6 +215,18 @@ class Pipeline:
         timings["total_s"] = time.perf_counter() - t0
         titled = tuple(replace(c, title=documents.title(c.doc)) for c in checked.citations)
         yield Answer(checked.text, titled, checked.abstained, tuple(passages), timings, q, seen.get("support"), raw)
+
+    def _on_one(self, q: str, passage: Passage, kind, passages):
+        """The question asked again on one passage alone (a re-read's focus sentence, a second chance's
+        passage), streamed; returns (`yield from`) the reply and its verification against all `passages`:
+        its "[1]" is that one passage, so the verifier finds the passage of the full list that supports it."""
+        pieces = []
+        for piece in self.generator.stream(prompts.answer_messages(q, [passage], kind.instruction, documents.title),
+                                           kind.max_tokens or self.config.max_tokens, prompts.NOT_FIRST):
+            pieces.append(piece)
+            yield piece
+        reply = "".join(pieces)
+        return reply, cite.verify(prompts.MARKER.sub("", reply), passages, documents.text_of, q)
 
     def _checks(self, q: str, kind, checked, seen: dict, timings: dict):
         """The steps of steps.CHECKS in order, each announced by its Stage and timed (`<name>_s`); the first

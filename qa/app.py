@@ -113,6 +113,8 @@ WAIT = {"": "Searching the documents…", "reread": "The first reply did not mat
         "polarity": "Checking the yes or no against the quoted sentences…",
         "entail": "Checking that the source says what the answer says…",
         "items": "Checking each item against the question…"}
+# Stages after which a new reply streams in place of the one withheld (a re-read, a second chance)
+ANEW = ("reread", "retry")
 
 
 def draft_html(raw: str, stage: str = "") -> str:
@@ -121,7 +123,7 @@ def draft_html(raw: str, stage: str = "") -> str:
     question is asked again."""
     text = esc(raw).replace("\n", "<br>")
     wait = f'<span class="qa-wait">{WAIT[stage]}</span>' if stage or not raw else ""
-    if stage and stage not in ("reread", "retry"):  # a check of steps.CHECKS: the reply is written, no caret
+    if stage and stage not in ANEW:  # a check of steps.CHECKS: the reply is written, no caret
         return f'<div class="qa-answer qa-draft">{text}<br>{wait}</div>'
     return f'<div class="qa-answer qa-draft">{wait}{"<br>" if wait and raw else ""}{text}<span class="qa-caret"></span></div>'
 
@@ -216,7 +218,7 @@ def respond(pipeline, question: str, chat: list, turns: list) -> Iterator[tuple]
                 yield bubble(draft_html(raw, stage)), turns, sources, ""
             elif isinstance(item, Stage):
                 stage = item.name
-                raw = "" if stage in ("reread", "retry") else raw  # the rejected reply goes; the new one streams in
+                raw = "" if stage in ANEW else raw  # the rejected reply goes; the new one streams in
                 yield bubble(draft_html(raw, stage)), turns, sources, ""
             else:
                 turns.append((asked, item))

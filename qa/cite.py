@@ -191,7 +191,7 @@ def best_quote(claim: set[str], doc_text: str, p: Passage, claim_text: str = "")
     return best
 
 
-def _marks(sentence: str) -> list[int]:
+def cited_numbers(sentence: str) -> list[int]:
     """The passage numbers a sentence's citation markers name, in order: "[1, 3] ... [2]" -> [1, 3, 2]."""
     return [int(n) for m in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", m.group(1))]
 
@@ -214,7 +214,7 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
         claim = stems(claim_text)
         if not claim:
             continue
-        cited = _marks(sentence)
+        cited = cited_numbers(sentence)
         cited = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
         found = _support(claim, cited, passages, text_of, claim_text)
         if not _covered(claim, claim_text, found, passages, question, text_of):
@@ -350,7 +350,7 @@ def _owned(shown: list[str], citations: tuple[Citation, ...]) -> list[tuple[Cita
     several sentences carry ("She condemned … [20]. She said … [20].") goes with the one sharing the most
     words with its quote (with each, on a tie). A sentence left with none keeps every citation its
     markers name."""
-    marks = [list(dict.fromkeys(_marks(x))) for x in shown]
+    marks = [list(dict.fromkeys(cited_numbers(x))) for x in shown]
     words = [stems(MARKER.sub("", x)) for x in shown]
     owners: dict[Citation, set[int]] = {}
     for c in citations:
@@ -630,12 +630,12 @@ def _shown(found, question: str, claim_text: str = "") -> list[tuple[int, tuple]
     return out
 
 
-_PRONOUN = re.compile(r"[“\"'‘]?\s*(?:he|she|it|they|this|that|these|those|his|her|its|their)\b", re.I)
+_PRONOUNS = "he|she|it|they|this|that|these|those|his|her|its|their"
+_PRONOUN = re.compile(rf"[“\"'‘]?\s*(?:{_PRONOUNS})\b", re.I)
 _OPEN_QUOTE = re.compile(r"[“\"‘]")
 # A sentence that carries on the one before it: "In April 1191 Richard left Messina with a large fleet. But a storm
 # dispersed the fleet.", "… new rules for the 1906 season. These included legalizing the forward pass"
-_CARRIES_ON = re.compile(r"[“\"'‘]?\s*(?:he|she|it|they|this|that|these|those|his|her|its|their|but|however|so|such)\b",
-                         re.I)
+_CARRIES_ON = re.compile(rf"[“\"'‘]?\s*(?:{_PRONOUNS}|but|however|so|such)\b", re.I)
 
 
 # A sentence that opens with a personal pronoun, and the two words after it: "It wants Nato forces …"

@@ -279,12 +279,10 @@ def kill_upload(points: int = 4, seed: int = 0, words: bool = True, size: int = 
                         time.sleep(0.0005)
                 else:
                     time.sleep(delay)
-                killed = proc.poll() is None
-                if killed:
+                if proc.poll() is None:
                     proc.send_signal(signal.SIGKILL)
+                    proc.wait()
                     runs += 1
-                proc.wait()
-                if killed:
                     break
                 delay /= 2
             wrong = check(config, None, texts, embedder)  # the set before the upload
