@@ -254,7 +254,7 @@ class Pipeline:
         the answer check with the higher bar config.retry_support: a second try answers more of the
         questions the documents do not answer, so the answer check must be on (config.min_support)."""
         if not (self.config.retry and self.config.min_support > 0 and checked.abstained and not self.whole
-                and not kind.partial and not kind.polarity and not cite.is_abstention(raw)):
+                and kind.one_answer and not cite.is_abstention(raw)):
             return None
         return next((p for n, p in enumerate(passages, 1) if n not in cited), None)
 

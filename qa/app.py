@@ -109,7 +109,8 @@ def timing(t: dict) -> str:
 WAIT = {"": "Searching the documents…", "reread": "The first reply did not match the source; reading the passage again…",
         "retry": "That answer did not hold up; reading the next passage…",
         "premise": "Checking the question's words against the source…",
-        "check": "Checking the answer against the source…", "confirm": "Reading the quoted sentences again…",
+        "check": "Checking the answer against the source…", "agree": "Reading the answer from the source…",
+        "confirm": "Reading the quoted sentences again…",
         "polarity": "Checking the yes or no against the quoted sentences…",
         "entail": "Checking that the source says what the answer says…",
         "items": "Checking each item against the question…"}

@@ -74,6 +74,31 @@ def is_abstention(text: str) -> bool:
     return not text.strip() or ABSTAIN.lower() in text.lower() or bool(_ABSTAIN_RE.search(text))
 
 
+def holds_phrase(reply: str, phrase: str, question: str, source: str) -> bool:
+    """Whether a reply holds the answer phrase a second reading copied from the text around its quote
+    (steps.agree): one of the phrase's content words the question lacks is in the reply. Only a phrase
+    from `source`, the sentences that hold the quotes, can tell against the reply: one from a sentence
+    around them may name the same thing another way ("the same message routing methodology", quoted;
+    "packet switching", from "He called it packet switching" after it). So do a phrase that names
+    nothing (none, an abstention, the question's words, mostly) and a reply that adds nothing to the
+    question's words.
+
+    >>> q, s = "Who operates the voting equipment?", "A vote clerk sits by the Presiding Officer and operates it."
+    >>> holds_phrase("The Presiding Officer operates the voting equipment [1].", "A vote clerk", q, s)
+    False
+    >>> [holds_phrase(r, p, q, s) for r, p in (("A vote clerk [1].", "vote clerk"), ("Smith [1].", "None."),
+    ...                                        ("The Presiding Officer [1].", "the chair"))]
+    [True, True, True]
+    """
+    if is_abstention(phrase) or re.match(r"\W*none\b", phrase, re.I):
+        return True
+    asked, said = stems(question), stems(phrase)
+    new, answered = said - asked, stems(MARKER.sub("", reply)) - asked
+    if not new or not answered or len(new) < len(said & asked) or not new <= stems(source):
+        return True
+    return bool(new & answered)
+
+
 def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
     """Names and numbers: what an answer must never invent. Each is a set of
     alternative tokens: a name is found if any of its words is ("Liz Truss" ~ "Ms Truss"), or,

@@ -27,6 +27,8 @@ class Config:
     check_model: str = ""                            # model for the answer check; "" = the answering model
     reread: int = 1                                  # 1: a reply the citation check rejects is asked
                                                      # again on its best source sentence; 0 = off
+    agree: int = 1                                   # 1: a fact or reason must hold the phrase the model copies from
+                                                     # its quoted sentences as the shortest answer (steps.agree)
     confirm: int = 1                                 # 1: a set not read whole asks an answer's question again on
                                                      # its quoted sentences alone; a reply that then abstains
                                                      # or fails the citation check withholds it; 0 = off

@@ -34,6 +34,12 @@ class Kind:
     def instruction(self) -> str:
         return prompts.KIND_INSTRUCTIONS[self.name]
 
+    @property
+    def one_answer(self) -> bool:
+        """A fact or a reason: one answer, not a yes/no and not several claims (a summary, list, comparison or
+        two-part reply), which a second chance (api) and the shortest-answer reading (steps.agree) are for."""
+        return not self.partial and not self.polarity
+
 
 KINDS = {k.name: k for k in (
     Kind("fact", 0, 0, False),

@@ -42,6 +42,10 @@ KIND_INSTRUCTIONS = {
                "its passage number.",
     "twopart": "Answer each part in its own short sentence, each ending with its passage number.",
 }
+# Asked of a fact's or a reason's quoted sentences after the answer check (steps.agree): the same text and
+# question open both prompts, so llama.cpp evaluates only this one's last line. The reply must hold the phrase.
+SHORTEST = ("Text: {text}\n\nQuestion: {question}\n\n"
+            "Answer with the shortest phrase copied from the text, or say none.")
 # Asked of a claim whose negating words differ from its quote's (cite.disputed): P(yes) below 0.5 withholds it.
 # Of three phrasings tried on 15 claims (8 true, 7 inverted or misattributed) this one judged 14 right.
 ENTAIL = ("Read the text and the claim carefully. Watch for negation (not, no, nothing, denied) and for who said "
@@ -157,6 +161,10 @@ def item_messages(text: str, question: str, item: str) -> list[dict]:
 
 def polarity_messages(text: str, question: str) -> list[dict]:
     return [{"role": "user", "content": POLARITY.format(text=as_data(text), question=defuse(question))}]
+
+
+def shortest_messages(text: str, question: str) -> list[dict]:
+    return [{"role": "user", "content": SHORTEST.format(text=as_data(text), question=defuse(question))}]
 
 
 def check_messages(text: str, question: str) -> list[dict]:

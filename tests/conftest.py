@@ -96,7 +96,7 @@ def article_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def toy_config(article_dir, tmp_path) -> Config:
-    # min_support=0, confirm=0, focus_chars=0: no answer check, no confirming reading and whole passages,
-    # which the fakes' tests of them turn on themselves
+    # min_support=0, agree=0, confirm=0, focus_chars=0: no answer check, no shortest-answer reading, no
+    # confirming reading and whole passages, which the fakes' tests of them turn on themselves
     return Config(docs=(str(article_dir),), index_dir=str(tmp_path / "index"), min_support=0.0,
-                  whole_chars=0, confirm=0, focus_chars=0)
+                  whole_chars=0, agree=0, confirm=0, focus_chars=0)

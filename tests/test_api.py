@@ -268,6 +268,38 @@ def test_the_confirming_reading_runs_last_only_on_what_both_checks_let_through(t
     assert "check_s" in a.timings and "confirm_s" not in a.timings
 
 
+def test_a_fact_must_hold_the_phrase_read_from_its_quote_as_the_answer(toy_config):
+    """Corpus dev: "The Presiding Officer is responsible for operating the electronic voting equipment", quoted
+    from "A vote clerk sits in front of the Presiding Officer and operates the electronic voting equipment",
+    passed the answer check (0.90); the shortest answer the model copies from that sentence is "Vote clerk".
+    A phrase from outside the quoted sentence ("Julianne Smith") does not tell against the reply."""
+    from dataclasses import replace
+
+    on = replace(toy_config, min_support=0.5, agree=1, retry=0)
+    for phrase, shown in (("Wendy Sherman", True), ("None", True), ("the US deputy secretary of state", True),
+                          ("Julianne Smith", True), ("Russia", False)):
+        p = pipeline(on, SHERMAN, phrase)
+        a = p.ask("Who led the American delegation?")
+        asked = p.generator.prompts[1][0]["content"]
+        # the answer check's prompt up to the question, which llama.cpp then need not evaluate again
+        assert asked.split("Question:")[0] == p.generator.checks[0][0]["content"].split("Question:")[0]
+        assert asked.endswith("Answer with the shortest phrase copied from the text, or say none.")
+        assert a.abstained != shown and "agree_s" in a.timings, phrase
+
+
+def test_no_shortest_answer_reading_for_a_yes_no_a_list_or_with_the_answer_check_off(toy_config):
+    from dataclasses import replace
+
+    on = replace(toy_config, min_support=0.5, agree=1, retry=0)
+    for config, question, reply in ((on, "Did Wendy Sherman lead the American delegation?", "Yes, " + SHERMAN),
+                                    (on, "Summarise what Wendy Sherman said.", SHERMAN),
+                                    (replace(on, agree=0), "Who led the American delegation?", SHERMAN),
+                                    (replace(on, min_support=0.0), "Who led the American delegation?", SHERMAN)):
+        p = pipeline(config, reply, "Julianne Smith")
+        a = p.ask(question)
+        assert "agree_s" not in a.timings and len(p.generator.prompts) == 1, question
+
+
 def test_a_withheld_answer_gets_a_second_chance_on_the_best_passage_it_did_not_cite(toy_config):
     """Corpus dev: "Who patronized the monks in Italy?" was answered "The Mongols …" from passage [2] (withheld);
     asked again on passage [1] alone, "Robert Guiscard"."""

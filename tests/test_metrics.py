@@ -151,7 +151,7 @@ def test_aggregate_every_key() -> None:
         "outcomes": {"answerable": {"right": 0, "wrong": 0, **{s: 0 for s in STAGES[1:]},
                                     "citations_held_answer": 0, "confirm_held_answer": 0, "check_held_answer": 0,
                                     "entail_held_answer": 0, "polarity_held_answer": 0, "items_held_answer": 0,
-                                    "premise_held_answer": 0},
+                                    "premise_held_answer": 0, "agree_held_answer": 0},
                      "unanswerable": {"answered": 0, **{s: 0 for s in STAGES[1:]}}},  # no stages recorded
     }
     assert list(aggregate(_records()[::-1])["by_category"]) == ["geo", "history"]
@@ -191,14 +191,15 @@ def test_outcomes_count_where_each_reply_went() -> None:
                    rec(False, "shown", "Rome."), rec(False, "check", "Rome."), rec(False, "check", "Oslo."),
                    rec(False, "citations", "Bern."), rec(True, "confirm", "Paris [1]."), rec(False, "confirm", "Bern."),
                    rec(True, "polarity", "Yes, Paris [1]."), rec(False, "polarity", "No, Bern [1]."),
-                   rec(True, "entail", "Lyon, not Paris [1].")])["outcomes"]
+                   rec(True, "entail", "Lyon, not Paris [1]."), rec(True, "agree", "Paris, near Lyon [1]."),
+                   rec(False, "agree", "Oslo [1].")])["outcomes"]
     assert o["answerable"] == {"right": 1, "wrong": 1, "gate": 1, "model": 1, "citations": 2,
                                "citations_held_answer": 1, "confirm": 1, "confirm_held_answer": 1,
                                "check": 1, "check_held_answer": 1, "polarity": 1, "polarity_held_answer": 1,
                                "entail": 1, "entail_held_answer": 1, "items": 0, "items_held_answer": 0,
-                               "premise": 0, "premise_held_answer": 0}
+                               "premise": 0, "premise_held_answer": 0, "agree": 1, "agree_held_answer": 1}
     assert o["unanswerable"] == {"answered": 1, "gate": 0, "model": 0, "citations": 1, "confirm": 1, "check": 2,
-                                 "polarity": 1, "entail": 0, "items": 0, "premise": 0}
+                                 "polarity": 1, "entail": 0, "items": 0, "premise": 0, "agree": 1}
 
 
 def test_aggregate_empty_and_unevidenced_citations() -> None:
