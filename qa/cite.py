@@ -79,8 +79,8 @@ def holds_phrase(reply: str, phrase: str, question: str, source: str) -> bool:
     (steps.agree): one of the phrase's content words the question lacks is in the reply. Only a phrase
     from `source`, the sentences that hold the quotes, can tell against the reply: one from a sentence
     around them may name the same thing another way ("the same message routing methodology", quoted;
-    "packet switching", from "He called it packet switching" after it). So do a phrase that names
-    nothing (none, an abstention, the question's words, mostly) and a reply that adds nothing to the
+    "packet switching", from "He called it packet switching" after it). Nor can a phrase that names
+    nothing (none, an abstention, mostly the question's own words), or a reply that adds nothing to the
     question's words.
 
     >>> q, s = "Who operates the voting equipment?", "A vote clerk sits by the Presiding Officer and operates it."

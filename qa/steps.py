@@ -51,6 +51,26 @@ def answer_check(pipe, q, kind, v, seen):
     return run
 
 
+def agree(pipe, q, kind, v, seen):
+    """A fact or a reason (kinds.Kind.one_answer): asked for the shortest phrase that answers the question,
+    copied from the sentences the answer check read, the model must name something the reply holds, where it
+    copies that phrase from the quoted sentences themselves (`cite.holds_phrase`). The citation check vouches
+    that the reply's words are in its quote, and the answer check that the quote answers the question, not
+    that the reply took the answer the quote gives: "The Presiding Officer is responsible for operating the
+    voting equipment", quoted from "A vote clerk sits in front of the Presiding Officer and operates the
+    electronic voting equipment" (P(yes) 0.90), is withheld when the phrase is "Vote clerk". Its prompt opens
+    as the answer check's, whose evaluated tokens llama.cpp reuses. On config.agree, with the answer check."""
+    if not (pipe.config.agree and pipe.config.min_support > 0 and kind.one_answer):
+        return None
+
+    def run() -> bool:
+        text = cite.context(v.citations, documents.text_of, ahead=True)  # as check.support reads it
+        phrase = "".join(pipe.checker.stream(prompts.shortest_messages(text, q), 24)).strip()
+        return cite.holds_phrase(v.text, phrase.splitlines()[0] if phrase else "", q,
+                                 cite.context(v.citations, documents.text_of, reach=0))
+    return run
+
+
 def entailment(pipe, q, kind, v, seen):
     """Claims the word test cannot vouch for (a name its sources lack, a "not" its quote lacks, words its
     sources lack, several sources stitched together, a reason linked: cite.disputed) stand only if the model
@@ -154,27 +174,7 @@ def confirm(pipe, q, kind, v, seen):
     return run
 
 
-def agree(pipe, q, kind, v, seen):
-    """A fact or a reason (kinds.Kind.one_answer): asked for the shortest phrase that answers the question,
-    copied from the sentences the answer check read, the model must name something the reply holds, where
-    it copies it from the quoted sentences themselves (`cite.holds_phrase`). The citation check vouches that the reply's words are in its quote, and the answer
-    check that the quote answers the question, not that the reply took the answer the quote gives: "The
-    Presiding Officer is responsible for operating the voting equipment", quoted from "A vote clerk sits in
-    front of the Presiding Officer and operates the electronic voting equipment" (P(yes) 0.90), is withheld
-    when the phrase is "Vote clerk". Its prompt opens as the answer check's, whose evaluated tokens llama.cpp
-    reuses; on config.agree and the answer check (the model it asks)."""
-    if not (pipe.config.agree and pipe.config.min_support > 0 and kind.one_answer):
-        return None
-
-    def run() -> bool:
-        text = cite.context(v.citations, documents.text_of, ahead=True)  # as check.support reads it
-        phrase = "".join(pipe.checker.stream(prompts.shortest_messages(text, q), 24)).strip()
-        return cite.holds_phrase(v.text, phrase.splitlines()[0] if phrase else "", q,
-                                 cite.context(v.citations, documents.text_of, reach=0))
-    return run
-
-
 # (name, step), in the order they run; the first that does not let the answer stand withholds it
-CHECKS = (("premise", premise), ("check", answer_check), ("agree", agree), ("entail", entailment), ("polarity", polarity),
-          ("items", items), ("confirm", confirm))
+CHECKS = (("premise", premise), ("check", answer_check), ("agree", agree), ("entail", entailment),
+          ("polarity", polarity), ("items", items), ("confirm", confirm))
 NAMES = tuple(name for name, _ in CHECKS)
