@@ -30,3 +30,27 @@ def test_an_inverted_claim_is_never_shown(case, judge, article_dir, tmp_path):
     p = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([case["reply"]]), checker=checker)
     answer = p.ask(case["question"])
     assert answer.abstained and answer.text == prompts.ABSTAIN, (case["why"], answer.text, answer.timings)
+
+
+# SQuAD 2.0 "Scottish Parliament" (bench/data/squad2_corpus), the paragraph of corpus dev's vote clerk question
+PARLIAMENT = (
+    "During debates, the Presiding Officer (or the deputy) is assisted by the parliamentary clerks, who give advice "
+    "on how to interpret the standing orders that govern the proceedings of meetings. A vote clerk sits in front of "
+    "the Presiding Officer and operates the electronic voting equipment and chamber clocks.\n")
+CLERK_Q = "Who is responsible for operating the electronic voting equipment and chamber clocks?"
+
+
+@pytest.mark.parametrize("reply, shown", [
+    ("The Presiding Officer is responsible for operating the electronic voting equipment and chamber clocks [1].",
+     False),
+    ("A vote clerk is responsible for operating the electronic voting equipment and chamber clocks [1].", True)])
+def test_a_name_taken_from_the_wrong_part_of_its_sentence_is_withheld(reply, shown, judge, tmp_path):
+    """Shown on corpus dev in session 15: the reply's words are all in its quote, and the answer check gave
+    it P(yes) 0.90; the real model, asked for the shortest answer in that sentence, names the vote clerk."""
+    path, checker = judge
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "parliament.txt").write_text(PARLIAMENT, encoding="utf-8")
+    config = Config(docs=(str(tmp_path / "docs"),), index_dir=str(tmp_path / "index"), check_model=path)
+    p = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply]), checker=checker)
+    answer = p.ask(CLERK_Q)
+    assert answer.abstained != shown and "agree_s" in answer.timings, (answer.text, answer.timings)
