@@ -249,8 +249,8 @@ class Pipeline:
     def _retry_passage(self, kind, raw: str, checked, passages, cited: set[int]) -> Passage | None:
         """The passage a withheld reply gets a second chance on (config.retry): the best ranked one it did
         not cite. Only for a set not read whole (where the passages are what retrieval ranked), a reply
-        that answered (not the model's own "The documents don't say."), and a question of one answer
-        that is not a yes/no (kinds.Kind: partial, polarity). The reply written on it faces every check,
+        that answered (not the model's own "The documents don't say."), and a fact or a reason
+        (kinds.Kind.one_answer). The reply written on it faces every check,
         the answer check with the higher bar config.retry_support: a second try answers more of the
         questions the documents do not answer, so the answer check must be on (config.min_support)."""
         if not (self.config.retry and self.config.min_support > 0 and checked.abstained and not self.whole

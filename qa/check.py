@@ -20,6 +20,12 @@ from .cite import context  # the sentences holding the quotes (re-exported: chec
 from .types import Citation
 
 
+def read(citations: tuple[Citation, ...], text_of) -> str:
+    """The text the answer check reads: the sentences holding the quotes, with the one before a pronoun
+    and the one after that carries them on (steps.agree asks its question of the same text)."""
+    return context(citations, text_of, ahead=True)
+
+
 def support(generator, question: str, citations: tuple[Citation, ...], text_of) -> float:
     """P(yes) that the cited sentences answer `question` (from the model's next-token logits)."""
-    return generator.yes_probability(prompts.check_messages(context(citations, text_of, ahead=True), question))
+    return generator.yes_probability(prompts.check_messages(read(citations, text_of), question))

@@ -23,8 +23,11 @@ NOT_FIRST = "["
 # A citation marker as the model writes it: "[2]" or "[1, 3]", with the space before it.
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
+# How the readings of quoted sentences open (CHECK, SHORTEST, ITEM, POLARITY): after the answer check, llama.cpp
+# evaluates only what follows it of the next one on the same text (steps.agree relies on it).
+ABOUT = "Text: {text}\n\nQuestion: {question}\n\n"
 # The answer check (check.py), on a fresh context: P(yes) is the answer's support score.
-CHECK = "Text: {text}\n\nQuestion: {question}\n\nDoes the text answer this exact question? Reply yes or no."
+CHECK = ABOUT + "Does the text answer this exact question? Reply yes or no."
 
 USER = "Passages:\n{passages}\n\nQuestion: {question}"
 # Said after the question, by kind (kinds.py): the system prompt and the passages stay one cached prefix.
@@ -44,8 +47,7 @@ KIND_INSTRUCTIONS = {
 }
 # Asked of a fact's or a reason's quoted sentences after the answer check (steps.agree): the same text and
 # question open both prompts, so llama.cpp evaluates only this one's last line. The reply must hold the phrase.
-SHORTEST = ("Text: {text}\n\nQuestion: {question}\n\n"
-            "Answer with the shortest phrase copied from the text, or say none.")
+SHORTEST = ABOUT + "Answer with the shortest phrase copied from the text, or say none."
 # Asked of a claim whose negating words differ from its quote's (cite.disputed): P(yes) below 0.5 withholds it.
 # Of three phrasings tried on 15 claims (8 true, 7 inverted or misattributed) this one judged 14 right.
 ENTAIL = ("Read the text and the claim carefully. Watch for negation (not, no, nothing, denied) and for who said "
@@ -54,10 +56,10 @@ ENTAIL = ("Read the text and the claim carefully. Watch for negation (not, no, n
 # Asked of each item of a list reply with its quoted sentences (steps.items): below steps.ITEM_BAR it is dropped.
 # "the kind of thing the question asks for" matters: without it, on the officials quoted in the article, the
 # 8 people scored 0.94-0.97 and "Denmark's delegation to Nato" 0.94; with it, 0.80-0.87 against 0.65-0.71.
-ITEM = ("Text: {text}\n\nQuestion: {question}\n\nIs \"{item}\" a correct answer to the question, according to the "
-        "text? Consider what kind of thing the question asks for. Reply yes or no.")
+ITEM = (ABOUT + "Is \"{item}\" a correct answer to the question, according to the text? Consider what kind of "
+        "thing the question asks for. Reply yes or no.")
 # Asked of the quoted sentences alone for a yes/no question: a reply whose Yes or No differs is withheld.
-POLARITY = "Text: {text}\n\nQuestion: {question}\n\nAccording to the text, is the answer yes or no? Reply yes or no."
+POLARITY = ABOUT + "According to the text, is the answer yes or no? Reply yes or no."
 # Stands in for the question where the prompt prefix shared by every question is cut (api.prefill).
 SLOT = "{question}"
 

@@ -64,7 +64,7 @@ def agree(pipe, q, kind, v, seen):
         return None
 
     def run() -> bool:
-        text = cite.context(v.citations, documents.text_of, ahead=True)  # as check.support reads it
+        text = check.read(v.citations, documents.text_of)
         phrase = "".join(pipe.checker.stream(prompts.shortest_messages(text, q), 24)).strip()
         return cite.holds_phrase(v.text, phrase.splitlines()[0] if phrase else "", q,
                                  cite.context(v.citations, documents.text_of, reach=0))
