@@ -115,30 +115,45 @@ def warm_up(pipe, question: str) -> None:
 
 def ask_all(pipe, items: list[dict]) -> tuple[dict, list]:
     """Ask each question through the pipeline -> (latency percentiles, prompt size, generation speed
-    and accuracy; the Scored records)."""
+    and accuracy; the Scored records). Prompt size and generation speed are the answer's own: the first
+    reply each question streams (the readings that follow it, a re-read, the shortest answer, the confirming
+    reading, a second chance, leave their own counts on the generator)."""
     gen = pipe.generator
     firsts, totals, checks, prompt_toks, evaluated, records = [], [], [], [], [], []
     gen_toks = gen_s = 0.0
     rereads = 0
-    for item in items:
-        gen.last_prompt_tokens = gen.last_completion_tokens = 0  # stays 0 if the pipeline abstains early
-        _, answer, scored = evaluate([item], pipe, progress=False)[0]
-        records.append(scored)
-        t = answer.timings
-        totals.append(t["total_s"])
-        if "first_token_s" in t:
-            firsts.append(t["first_token_s"])
-        if "check_s" in t:
-            checks.append(t["check_s"])
-        rereads += "reread_s" in t
-        if "reread_s" in t or "confirm_s" in t:  # asked again (on one sentence, on the quoted ones):
-            continue                             # the generator's counts are the later prompt's
-        if gen.last_prompt_tokens:
-            prompt_toks.append(gen.last_prompt_tokens)
-            evaluated.append(getattr(gen, "last_prompt_evaluated", gen.last_prompt_tokens))
-        if gen.last_completion_tokens > 1 and t.get("generate_s"):
-            gen_toks += gen.last_completion_tokens - 1  # the first token's time is in first_token_s
-            gen_s += t["generate_s"]
+    counts: list[tuple[int, int, int]] = []  # (prompt, evaluated, completion tokens) of each stream, in order
+    stream = gen.stream
+
+    def counted(*args, **kwargs):
+        yield from stream(*args, **kwargs)
+        counts.append((gen.last_prompt_tokens, getattr(gen, "last_prompt_evaluated", gen.last_prompt_tokens),
+                       gen.last_completion_tokens))
+
+    gen.stream = counted
+    try:
+        for item in items:
+            counts.clear()
+            _, answer, scored = evaluate([item], pipe, progress=False)[0]
+            records.append(scored)
+            t = answer.timings
+            totals.append(t["total_s"])
+            if "first_token_s" in t:
+                firsts.append(t["first_token_s"])
+            if "check_s" in t:
+                checks.append(t["check_s"])
+            rereads += "reread_s" in t
+            if not counts:  # abstained before the model
+                continue
+            prompt, evaluated_now, completion = counts[0]
+            if prompt:
+                prompt_toks.append(prompt)
+                evaluated.append(evaluated_now)
+            if completion > 1 and t.get("generate_s"):
+                gen_toks += completion - 1  # the first token's time is in first_token_s
+                gen_s += t["generate_s"]
+    finally:
+        del gen.stream
     m = aggregate(records)
     return {
         "first_token_p50_s": percentile(firsts, 50) if firsts else None,

@@ -239,13 +239,18 @@ def test_bench_quick_with_the_real_model(tmp_path):
     assert "| first_token_p50_s |" in (out / "bench.md").read_text()
 
 
-def test_ask_all_leaves_answers_read_again_out_of_prompt_size_and_generation_speed(toy_config):
+def test_ask_all_counts_the_answer_s_own_prompt_and_reply_not_the_readings_after_it(toy_config):
+    """The shortest-answer reading and the confirming reading stream after the answer, and leave their own
+    counts on the generator: session 16's bench reported a 87-token prompt and 1.5 generated tokens/s for
+    the corpus, the shortest answer's prompt and 3-token phrase over the answer's time."""
     from dataclasses import replace
 
-    # the confirming reading (a set not read whole) is the generator's last prompt: its counts are not the answer's
-    gen = CountingGenerator([SHERMAN, SHERMAN])
-    pipe = Pipeline(replace(toy_config, confirm=1), embedder=ToyEmbedder(), generator=gen)
-    m, records = bench.ask_all(pipe, ITEMS[:1])
-    assert len(gen.prompts) == 2 and not records[0].abstained
-    assert m["prompt_tokens_mean"] is None and m["qa_gen_tps"] is None and m["rereads"] == 0
-    assert m["answerable_accuracy"] == 1.0 and m["first_token_p50_s"] <= m["total_p50_s"]
+    gen = CountingGenerator([SHERMAN, "Wendy Sherman", SHERMAN])
+    gen.support = [0.7]  # below confirm_below: the confirming reading runs too
+    config = replace(toy_config, min_support=0.5, agree=1, confirm=1, confirm_below=0.85, retry=0)
+    m, records = bench.ask_all(Pipeline(config, embedder=ToyEmbedder(), generator=gen), ITEMS[:1])
+    assert len(gen.prompts) == 3 and not records[0].abstained  # the answer, the shortest answer, the confirming
+    assert m["prompt_tokens_mean"] == sum(len(x["content"].split()) for x in gen.prompts[0])
+    assert m["prompt_tokens_mean"] != sum(len(x["content"].split()) for x in gen.prompts[-1])
+    assert m["qa_gen_tps"] > 0 and m["rereads"] == 0 and m["answerable_accuracy"] == 1.0
+    assert "stream" not in vars(gen)  # the generator is left as it was
