@@ -241,7 +241,7 @@ def test_bench_quick_with_the_real_model(tmp_path):
 
 def test_ask_all_counts_the_answer_s_own_prompt_and_reply_not_the_readings_after_it(toy_config):
     """The shortest-answer reading and the confirming reading stream after the answer, and leave their own
-    counts on the generator: session 16's bench reported a 87-token prompt and 1.5 generated tokens/s for
+    counts on the generator: session 16's bench reported an 87-token prompt and 1.5 generated tokens/s for
     the corpus, the shortest answer's prompt and 3-token phrase over the answer's time."""
     from dataclasses import replace
 
