@@ -99,6 +99,19 @@ def holds_phrase(reply: str, phrase: str, question: str, source: str) -> bool:
     return bool(new & answered)
 
 
+def says_all(reply: str, source: str, question: str) -> bool:
+    """The reply holds every content word of `source` that the question lacks: then `holds_phrase` holds
+    for any phrase copied from `source`, and steps.agree need not ask for one.
+
+    >>> says_all("Wendy Sherman led it [1].", "Wendy Sherman led it.", "Who led it?")
+    True
+    >>> says_all("Wendy Sherman led it [1].", "Wendy Sherman, the deputy, led it.", "Who led it?")
+    False
+    """
+    asked = stems(question)
+    return stems(source) - asked <= stems(MARKER.sub("", reply)) - asked
+
+
 def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
     """Names and numbers: what an answer must never invent. Each is a set of
     alternative tokens: a name is found if any of its words is ("Liz Truss" ~ "Ms Truss"), or,

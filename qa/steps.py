@@ -62,12 +62,14 @@ def agree(pipe, q, kind, v, seen):
     as the answer check's, whose evaluated tokens llama.cpp reuses. On config.agree, with the answer check."""
     if not (pipe.config.agree and pipe.config.min_support > 0 and kind.one_answer):
         return None
+    quoted = cite.context(v.citations, documents.text_of, reach=0)
+    if cite.says_all(v.text, quoted, q):  # no phrase from its quoted sentences can name what it lacks
+        return None
 
     def run() -> bool:
         text = check.read(v.citations, documents.text_of)
         phrase = "".join(pipe.checker.stream(prompts.shortest_messages(text, q), 24)).strip()
-        return cite.holds_phrase(v.text, phrase.splitlines()[0] if phrase else "", q,
-                                 cite.context(v.citations, documents.text_of, reach=0))
+        return cite.holds_phrase(v.text, phrase.splitlines()[0] if phrase else "", q, quoted)
     return run
 
 
