@@ -59,7 +59,8 @@ def agree(pipe, q, kind, v, seen):
     that the reply took the answer the quote gives: "The Presiding Officer is responsible for operating the
     voting equipment", quoted from "A vote clerk sits in front of the Presiding Officer and operates the
     electronic voting equipment" (P(yes) 0.90), is withheld when the phrase is "Vote clerk". Its prompt opens
-    as the answer check's, whose evaluated tokens llama.cpp reuses. On config.agree, with the answer check."""
+    as the answer check's, whose evaluated tokens llama.cpp reuses. On config.agree, with the answer check;
+    not asked of a reply that holds every word of its quoted sentences the question lacks (`cite.says_all`)."""
     if not (pipe.config.agree and pipe.config.min_support > 0 and kind.one_answer):
         return None
     quoted = cite.context(v.citations, documents.text_of, reach=0)
