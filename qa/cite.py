@@ -93,7 +93,7 @@ def holds_phrase(reply: str, phrase: str, question: str, source: str) -> bool:
     if is_abstention(phrase) or re.match(r"\W*none\b", phrase, re.I):
         return True
     asked, said = stems(question), stems(phrase)
-    new, answered = said - asked, stems(MARKER.sub("", reply)) - asked
+    new, answered = said - asked, _beyond(reply, asked)
     if not new or not answered or len(new) < len(said & asked) or not new <= stems(source):
         return True
     return bool(new & answered)
@@ -109,7 +109,13 @@ def says_all(reply: str, source: str, question: str) -> bool:
     False
     """
     asked = stems(question)
-    return stems(source) - asked <= stems(MARKER.sub("", reply)) - asked
+    return stems(source) - asked <= _beyond(reply, asked)
+
+
+def _beyond(reply: str, asked: set[str]) -> set[str]:
+    """The reply's content words the question lacks (`asked`: its stems): what it answers, for `holds_phrase`
+    and `says_all` alike, as the one vouches for the other."""
+    return stems(MARKER.sub("", reply)) - asked
 
 
 def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
