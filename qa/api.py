@@ -202,6 +202,12 @@ class Pipeline:
         # the passages the reply cited: its markers (but a re-read's "[1]", which is its focus) and its verified quotes
         cited = {c.n for c in checked.citations} | (set() if focus is not None else set(cite.cited_numbers(raw)))
         checked = yield from self._checks(q, kind, checked, seen, timings)
+        run = steps.denied(self, q, kind, raw, passages) if checked.abstained else None
+        if run is not None:  # a withheld Yes: the No a source sentence may give instead
+            yield Stage("denied")
+            now = time.perf_counter()
+            checked = run() or checked
+            timings["denied_s"] = time.perf_counter() - now
         other = self._retry_passage(kind, raw, checked, passages, cited)
         if other is not None:  # a second chance on the best passage the withheld reply did not cite
             yield Stage("retry")

@@ -113,7 +113,8 @@ WAIT = {"": "Searching the documents…", "reread": "The first reply did not mat
         "confirm": "Reading the quoted sentences again…",
         "polarity": "Checking the yes or no against the quoted sentences…",
         "entail": "Checking that the source says what the answer says…",
-        "items": "Checking each item against the question…"}
+        "items": "Checking each item against the question…",
+        "denied": "Looking for a sentence of the source that says no…"}
 # Stages after which a new reply streams in place of the one withheld (a re-read, a second chance)
 ANEW = ("reread", "retry")
 

@@ -528,8 +528,55 @@ def opposed(question: str, citations: tuple[Citation, ...], text_of, claim: str 
     return out
 
 
+def denials(question: str, claim: str, passages: list[Passage], text_of) -> list[Citation]:
+    """The source sentences that say No, in words, to a yes/no question whose reply said Yes with `claim`: each
+    holds the question's names (or the sentences back to whoever its "he" is do) and every other word of it,
+    and a negating word reaches one of them ("repeated Russia's denials … that it intends to invade Ukraine" to
+    "Did Russia say it intends to invade Ukraine?"), or it says, in lower case, a word that excludes one of them
+    (`opposed`: "a condition rejected by the US" to "Did the US accept …?"). Only where neither the question
+    nor the claim is negated, and the claim says every word of the question but its names (it is the
+    question's statement: the model's "Yes" asserted it). Whether the sentence denies what the claim states is
+    the model's to read (steps.denied); these are where to look, in the passages' order, each once.
+
+    >>> src = "Peskov repeated Russia's denials that it intends to invade Ukraine. The talks ended."
+    >>> p = [Passage(Chunk("c", "d", 0, len(src), src), 0.0)]
+    >>> [c.quote for c in denials("Did Russia say it intends to invade Ukraine?",
+    ...                           "Russia said it intends to invade Ukraine.", p, lambda d: src)]
+    ["Peskov repeated Russia's denials that it intends to invade Ukraine."]
+    >>> denials("Did Russia say it intends to invade Poland?", "Russia said it intends to invade Poland.", p,
+    ...         lambda d: src)
+    []
+    >>> denials("Did Russia deny it intends to invade Ukraine?", "Russia denied it.", p, lambda d: src)
+    []
+    """
+    if negations(claim) or negations(question):
+        return []
+    asked = stems(question) - {"accord"}  # "…, according to Peskov?" names who says it, which a source says its way
+    names = stems(" ".join(m.group() for m in _NAME.finditer(question)))
+    if asked - names - stems(claim):
+        return []
+    keys = key_terms(question, initial=False)
+    out, seen = [], set()
+    for n, p in enumerate(passages, 1):
+        text = text_of(p.chunk.doc)
+        for a, b in sentences(text, p.chunk.start, p.chunk.end):
+            if (p.chunk.doc, a, b) in seen:
+                continue
+            seen.add((p.chunk.doc, a, b))
+            c = Citation(n, p.chunk.id, p.chunk.doc, a, b, text[a:b])
+            around = context((c,), text_of, REACH)
+            if not _holds(around, keys):
+                continue
+            excluded = opposed(question, (c,), text_of, claim)
+            if asked - stems(around) - {w for w, _ in excluded}:
+                continue
+            if excluded or negated(c.quote, asked):
+                out.append(c)
+    return out
+
+
 def disputed(verified: Verified, text_of, stitched: bool = True,
-             question: str = "") -> list[tuple[str, list[str], float]]:
+             question: str = "", asserts: bool = False) -> list[tuple[str, list[str], float]]:
     """(claim, source texts, P(yes) needed) for the shown claims the word test cannot vouch for (a claim
     without its opening Yes/No, which is the polarity step's to judge), for the
     model to read (steps.entailment: the claim stands if one source text states it with that P(yes)):
@@ -539,7 +586,10 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
     - a claim negated where its quote is not, or the other way round ("Russia brought something new" quoted
       from "brought nothing new"): read against its sources together, and only a sure yes (SURE) keeps it;
     - a claim with words its sources and the question lack ("Wendy Sherman condemned Russia's aggression",
-      quoted from a Sherman sentence that does not say it): read against its sources together;
+      quoted from a Sherman sentence that does not say it): read against its sources together; with `asserts`
+      (a yes/no question, whose reply asserts the question's own words: "Yes, the council stopped meeting
+      after the annexation of Crimea", quoted from "the council … has kept going after most ties were severed
+      following Moscow's annexation of Crimea"), words its sources lack, the question's too;
     - with `stitched`, a claim cited to several source sentences (not several quotes of one): read against
       each on its own;
     - a claim that links a reason to what it explains (`CAUSAL`) where the question did not: read against its
@@ -578,7 +628,7 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
             # a negation counts where it negates what the other side says (`negations`)
             if len(words) > 2 and bool(negations(bare, stems(quote))) != bool(negations(quote, words)):
                 out.append((said, [source], SURE))
-            elif words - stems(source) - stems(question) or _links(bare, question):  # words matched as the citation check does
+            elif words - stems(source) - (set() if asserts else stems(question)) or _links(bare, question):
                 out.append((said, [source], 0.5))
     return out
 

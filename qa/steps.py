@@ -81,7 +81,7 @@ def entailment(pipe, q, kind, v, seen):
     of its claims does not stand; a summary, list, comparison or two-part reply (kinds.Kind.partial) shows
     the claims that do ("Stoltenberg described the talks as a heart-to-heart", quoted from Grushko, goes;
     Grushko's own description stays)."""
-    disputed = cite.disputed(v, documents.text_of, kind.one_source, q)
+    disputed = cite.disputed(v, documents.text_of, kind.one_source, q, kind.polarity)
     if not disputed:
         return None
 
@@ -174,6 +174,37 @@ def confirm(pipe, q, kind, v, seen):
         again = "".join(pipe.generator.stream(prompts.answer_messages(q, ground, kind.instruction, documents.title),
                                               kind.max_tokens or pipe.config.max_tokens, prompts.NOT_FIRST))
         return not cite.verify(prompts.MARKER.sub("", again), ground, documents.text_of, q).abstained
+    return run
+
+
+# P(yes) under which the entailment prompt reads a sentence as denying what a reply's Yes asserted (`denied`)
+DENIED_BAR = 0.5
+
+
+def denied(pipe, q, kind, raw: str, passages):
+    """A yes/no question whose reply said Yes and was withheld: where a source sentence says No in words
+    (`cite.denials`: a negating word, or a word that excludes one of the question's) and the model, asked
+    whether that sentence states the reply's claim, reads no, the answer is that No with the sentence itself,
+    verbatim: "No: Kremlin spokesman Dmitry Peskov … repeated Russia's denials on Wednesday that it intends to
+    invade Ukraine [17]." to "Did Russia say it intends to invade Ukraine?", which the 1.5B answers Yes, citing
+    that sentence, and the entailment step withholds. Neither alone decides: the words find where the No may
+    be, the model's reading of the claim against the sentence (prompts.ENTAIL, which watches for negation and
+    who said what) says whether it is one. None where no sentence is found (no model pass); else a run that
+    reads the first two found and returns the No (a Verified), or None where the model reads none as one."""
+    if not kind.polarity or kinds.polarity_of(raw) != "yes" or pipe.config.min_support <= 0:
+        return None
+    claim = cite.without_yes_no(re.split(r"(?<=[.!?])\s+", prompts.MARKER.sub("", raw).strip())[0])
+    found = cite.denials(q, claim, passages, documents.text_of)[:2]
+    if not found:
+        return None
+
+    def run() -> cite.Verified | None:
+        for c in found:
+            around = cite.context((c,), documents.text_of, cite.REACH)
+            if pipe.checker.yes_probability(prompts.entail_messages(around, claim)) < DENIED_BAR:
+                quote = " ".join(c.quote.split()).rstrip(".!?;, ")
+                return cite.Verified(f"No: {quote} [{c.n}].", (c,), False)
+        return None
     return run
 
 

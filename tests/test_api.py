@@ -355,3 +355,43 @@ def test_no_second_chance_for_the_model_s_own_abstention_a_set_read_whole_a_yes_
         p.generator.support = [0.1] * 4
         a = p.ask(question)
         assert a.abstained and len(p.generator.prompts) == 1 and "retry_s" not in a.timings, question
+
+
+DENIAL = ("Kremlin spokesman Dmitry Peskov, spokesman at the talks, repeated Russia's denials on Wednesday that it "
+          "intends to invade Ukraine")
+
+
+@pytest.mark.parametrize("reads_no", [True, False])
+def test_a_withheld_yes_becomes_the_no_its_source_sentence_gives_where_the_model_reads_it_so(toy_config, reads_no):
+    """The 1.5B answers "Did Russia say it intends to invade Ukraine?" Yes, citing the sentence that reports
+    Russia's denials; the entailment step withholds the Yes, and the sentence is shown as the No, verbatim, only
+    where the model, asked whether it states the claim, reads no (steps.denied)."""
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, min_support=0.5), "Yes, Russia said it intends to invade Ukraine [1].")
+    # the answer check, the entailment of the claim against its negated quote, then the reading of the denial
+    p.generator.support = [0.9, 0.1, 0.1 if reads_no else 0.9]
+    a = p.ask("Did Russia say it intends to invade Ukraine?")
+    assert "entail_s" in a.timings and "denied_s" in a.timings and len(p.generator.checks) == 3
+    if not reads_no:
+        assert a.abstained and a.text == prompts.ABSTAIN
+        return
+    [c] = a.citations
+    assert not a.abstained and a.text == f"No: {DENIAL} [{c.n}]." and c.quote == DENIAL + "."
+    assert p.text_of(c.doc)[c.start:c.end] == c.quote
+    assert "Claim: Russia said it intends to invade Ukraine." in p.generator.checks[-1][-1]["content"]
+
+
+@pytest.mark.parametrize("question, reply", [
+    ("Did Russia deny that it intends to invade Ukraine?", "Yes, Russia said it intends to invade Ukraine [1]."),
+    ("Did Russia say it intends to invade Poland?", "Yes, Russia said it intends to invade Poland [1]."),
+    ("Did Russia say it intends to invade Ukraine?", "No, Russia said it intends to invade Ukraine [1]."),
+    ("Did Russia say it intends to invade Ukraine?", prompts.ABSTAIN)])
+def test_no_reading_for_a_no_where_the_question_is_negated_no_sentence_holds_its_words_or_the_reply_said_no(
+        toy_config, question, reply):
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, min_support=0.5), reply)
+    p.generator.support = [0.1] * 4
+    a = p.ask(question)
+    assert a.abstained and "denied_s" not in a.timings, (question, reply, a.text)

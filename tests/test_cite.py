@@ -4,7 +4,7 @@ from qa.chunk import chunk_text
 from qa.cite import _holds, is_abstention, key_terms, verify
 from qa.prompts import ABSTAIN
 from qa import cite
-from qa.types import Chunk, Passage
+from qa.types import Chunk, Citation, Passage
 
 DOC = ("Wendy Sherman, the US deputy secretary of state who led the American delegation, said Russia "
        "brought nothing new to the talks. Nato said it was united.\n\n"
@@ -411,3 +411,15 @@ def test_no_answerable_squad_question_is_held_against_the_sentence_holding_its_a
             if cite.opposed(r["question"], quote, lambda d: text):
                 held.append(r["question"])
     assert checked > 120 and held == []
+
+
+def test_a_yes_no_reply_s_claim_is_read_by_the_model_where_its_source_lacks_the_question_s_own_words():
+    """"Yes, the council stopped meeting …" to "Did the council stop meeting …?", quoted from "… has kept going
+    after …": the question's words are what a yes/no reply asserts, so they are not taken as given."""
+    src = "The Nato-Russia Council has kept going after most ties were severed following the annexation of Crimea."
+    v = cite.Verified("Yes, the Nato-Russia Council stopped meeting after the annexation of Crimea [1].",
+                      (Citation(1, "c", "d", 0, len(src), src),), False)
+    q = "Did the Nato-Russia Council stop meeting after the annexation of Crimea?"
+    assert cite.disputed(v, lambda d: src, question=q) == []
+    assert cite.disputed(v, lambda d: src, question=q, asserts=True) == [
+        ("The Nato-Russia Council stopped meeting after the annexation of Crimea.", [src], 0.5)]
