@@ -533,9 +533,10 @@ def denials(question: str, claim: str, passages: list[Passage], text_of) -> list
     holds the question's names (or the sentences back to whoever its "he" is do) and every other word of it,
     and a negating word reaches one of them ("repeated Russia's denials … that it intends to invade Ukraine" to
     "Did Russia say it intends to invade Ukraine?"), or it says, in lower case, a word that excludes one of them
-    (`opposed`: "a condition rejected by the US" to "Did the US accept …?"). Only where neither the question
-    nor the claim is negated, and the claim says every word of the question but its names (it is the
-    question's statement: the model's "Yes" asserted it). Whether the sentence denies what the claim states is
+    (`opposed`: "a condition rejected by the US" to "Did the US accept …?"), or "before" for the question's
+    "after" or the other way round (`_turned_round`). Only where neither the question
+    nor the claim is negated, and the claim says every word of the question but its names and one more (it is
+    the question's statement: the model's "Yes" asserted it). Whether the sentence denies what the claim states is
     the model's to read (steps.denied); these are where to look, in the passages' order, each once.
 
     >>> src = "Peskov repeated Russia's denials that it intends to invade Ukraine. The talks ended."
@@ -553,7 +554,7 @@ def denials(question: str, claim: str, passages: list[Passage], text_of) -> list
         return []
     asked = stems(question) - {"accord"}  # "…, according to Peskov?" names who says it, which a source says its way
     names = stems(" ".join(m.group() for m in _NAME.finditer(question)))
-    if asked - names - stems(claim):
+    if len(asked - names - stems(claim)) > 1:  # one may be a verb the claim inflects its own way ("speak", "spoke")
         return []
     keys = key_terms(question, initial=False)
     out, seen = [], set()
@@ -570,9 +571,31 @@ def denials(question: str, claim: str, passages: list[Passage], text_of) -> list
             excluded = opposed(question, (c,), text_of, claim)
             if asked - stems(around) - {w for w, _ in excluded}:
                 continue
-            if excluded or negated(c.quote, asked):
+            if excluded or negated(c.quote, asked) or _turned_round(question, c.quote):
                 out.append(c)
     return out
+
+
+_ORDER = {"before": "after", "after": "before"}  # what a stopword list drops, so `opposed` cannot see it
+
+
+def _order_words(text: str) -> set[str]:
+    """The "before" and "after" of a text: words that order events, which the stopword list drops (a claim
+    that says "after" where its source does not say it is read by the model: `disputed`)."""
+    return set(_WORD.findall(text.lower())) & set(_ORDER)
+
+
+def _turned_round(question: str, quote: str) -> bool:
+    """The question places something before (after) where the quote says after (before) and not before
+    (after): "Did Julianne Smith speak after the meeting?" of "…, Ms Smith said, speaking before the meeting."
+
+    >>> _turned_round("Did Smith speak after the meeting?", "Smith said, speaking before the meeting.")
+    True
+    >>> _turned_round("Did Smith speak after the meeting?", "Smith spoke before and after the meeting.")
+    False
+    """
+    asked, said = set(_WORD.findall(question.lower())), set(_WORD.findall(quote.lower()))
+    return any(w in asked and o in said and w not in said for w, o in _ORDER.items())
 
 
 def disputed(verified: Verified, text_of, stitched: bool = True,
@@ -589,7 +612,8 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
       quoted from a Sherman sentence that does not say it): read against its sources together; with `asserts`
       (a yes/no question, whose reply asserts the question's own words: "Yes, the council stopped meeting
       after the annexation of Crimea", quoted from "the council … has kept going after most ties were severed
-      following Moscow's annexation of Crimea"), words its sources lack, the question's too;
+      following Moscow's annexation of Crimea"), words its sources lack, the question's too; "before" and
+      "after" count as words here;
     - with `stitched`, a claim cited to several source sentences (not several quotes of one): read against
       each on its own;
     - a claim that links a reason to what it explains (`CAUSAL`) where the question did not: read against its
@@ -622,13 +646,14 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
         elif stitched and len(apart := list(dict.fromkeys(context((c,), text_of, REACH) for c in cites))) > 1:
             out.append((said, apart, 0.5))  # several quotes of one sentence are one source
         else:
-            words = stems(bare)
+            words = stems(bare) | _order_words(bare)
             # a bare name or noun ("Jens Stoltenberg", a list's item) states nothing a "not" could invert
             quote = " ".join(c.quote for c in cites)
             # a negation counts where it negates what the other side says (`negations`)
             if len(words) > 2 and bool(negations(bare, stems(quote))) != bool(negations(quote, words)):
                 out.append((said, [source], SURE))
-            elif words - stems(source) - (set() if asserts else stems(question)) or _links(bare, question):
+            elif words - stems(source) - _order_words(source) - (set() if asserts else stems(question) | _order_words(
+                    question)) or _links(bare, question):
                 out.append((said, [source], 0.5))
     return out
 

@@ -423,3 +423,19 @@ def test_a_yes_no_reply_s_claim_is_read_by_the_model_where_its_source_lacks_the_
     assert cite.disputed(v, lambda d: src, question=q) == []
     assert cite.disputed(v, lambda d: src, question=q, asserts=True) == [
         ("The Nato-Russia Council stopped meeting after the annexation of Crimea.", [src], 0.5)]
+
+
+def test_a_claim_that_orders_events_its_source_does_not_is_read_by_the_model():
+    """"after" is a stopword, so "the allies consulted Ms Sherman after the meeting", quoted from "the allies
+    prepared for the meeting by consulting with Ms Sherman", had every word in its source."""
+    src = "The allies prepared for the meeting by consulting with Ms Sherman on the outcome of her talks."
+    v = cite.Verified("The allies consulted Ms Sherman after the meeting [1].",
+                      (Citation(1, "c", "d", 0, len(src), src),), False)
+    assert cite.disputed(v, lambda d: src, question="Whom did the allies consult?") == [
+        ("The allies consulted Ms Sherman after the meeting.", [src], 0.5)]
+    assert cite.disputed(v, lambda d: src, question="Whom did the allies consult after the meeting?") == []
+    before = src.replace("prepared for the meeting by consulting", "consulted")
+    v = cite.Verified("The allies consulted Ms Sherman before the meeting [1].",
+                      (Citation(1, "c", "d", 0, len(before), before),), False)
+    assert cite.disputed(v, lambda d: before, question="Whom did the allies consult?") == [
+        ("The allies consulted Ms Sherman before the meeting.", [before], 0.5)]
