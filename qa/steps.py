@@ -183,14 +183,14 @@ DENIED_BAR = 0.5
 
 def denied(pipe, q, kind, raw: str, passages):
     """A yes/no question whose reply said Yes and was withheld: where a source sentence says No in words
-    (`cite.denials`: a negating word, or a word that excludes one of the question's) and the model, asked
-    whether that sentence states the reply's claim, reads no, the answer is that No with the sentence itself,
-    verbatim: "No: Kremlin spokesman Dmitry Peskov … repeated Russia's denials on Wednesday that it intends to
-    invade Ukraine [17]." to "Did Russia say it intends to invade Ukraine?", which the 1.5B answers Yes, citing
-    that sentence, and the entailment step withholds. Neither alone decides: the words find where the No may
-    be, the model's reading of the claim against the sentence (prompts.ENTAIL, which watches for negation and
-    who said what) says whether it is one. None where no sentence is found (no model pass); else a run that
-    reads the first two found and returns the No (a Verified), or None where the model reads none as one."""
+    (`cite.denials`: a negating word, a word that excludes one of the question's, "before" for its "after") and the
+    model, asked whether that sentence states the reply's claim, reads no, the answer is that No with the sentence
+    itself, verbatim: "No: Kremlin spokesman Dmitry Peskov … repeated Russia's denials on Wednesday that it intends
+    to invade Ukraine [17]." to "Did Russia say it intends to invade Ukraine?", which the 1.5B answers Yes, citing
+    that sentence, and the entailment step withholds. Neither alone decides: the words find where the No may be, the
+    model's reading of the claim against the sentence (prompts.ENTAIL, which watches for negation and who said what)
+    says whether it is one. None where no sentence is found (no model pass); else a run that reads the first two
+    found and returns the No (a Verified), or None where the model reads none as one."""
     if not kind.polarity or kinds.polarity_of(raw) != "yes" or pipe.config.min_support <= 0:
         return None
     claim = cite.without_yes_no(re.split(r"(?<=[.!?])\s+", prompts.MARKER.sub("", raw).strip())[0])

@@ -1,6 +1,7 @@
 """Inverted and misattributed claims (tests/data/inverted_claims.jsonl, each checked by hand against
 the article): replayed as the model's reply, each must be withheld by the real checks, on the real
-model, or, a yes/no reply's Yes, turned into the No of the source sentence that denies it, shown verbatim. The worst defect qa can have is a cited claim that says the opposite of its source."""
+model, or, a yes/no reply's Yes, turned into the No of the source sentence that denies it, shown verbatim.
+The worst defect qa can have is a cited claim that says the opposite of its source."""
 import json
 from dataclasses import replace
 
