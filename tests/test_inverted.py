@@ -65,3 +65,21 @@ def test_a_name_taken_from_the_wrong_part_of_its_sentence_is_withheld(reply, sho
     p = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply]), checker=checker)
     answer = p.ask(CLERK_Q)
     assert answer.abstained != shown and "agree_s" in answer.timings, (answer.text, answer.timings)
+
+
+@pytest.mark.parametrize("question, reply, sentence", [
+    ("Did Russia say it intends to invade Ukraine?", "Yes, Russia said it intends to invade Ukraine [1].",
+     "Kremlin spokesman Dmitry Peskov, spokesman at the talks, repeated Russia's denials on Wednesday that it "
+     "intends to invade Ukraine"),
+    ("Did Julianne Smith speak after the meeting?", "Yes, Julianne Smith spoke after the meeting [1].",
+     "“We will not allow anyone to slam Nato’s open-door policy shut,” Ms Smith said, speaking before the meeting")])
+def test_a_yes_the_source_denies_is_answered_with_the_no_of_its_sentence(question, reply, sentence, judge, article_dir,
+                                                                        tmp_path):
+    """The 1.5B's own replies to two user-style dev questions (runs/s18-userdev): the real model reads the
+    sentence that denies the claim (steps.denied), and the answer is its No, verbatim."""
+    path, checker = judge
+    config = Config(docs=(str(article_dir),), index_dir=str(tmp_path / "index"), check_model=path)
+    p = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply]), checker=checker)
+    answer = p.ask(question)
+    [c] = answer.citations
+    assert answer.text == f"No: {sentence} [{c.n}]." and c.quote == sentence + ".", answer.text
