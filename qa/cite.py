@@ -346,8 +346,12 @@ def states_question(claim: str, question: str) -> bool:
     >>> states_question("The council was established in 2002", "Was the council disbanded in 2002?")
     False
     """
-    names = " ".join(m.group() for m in _NAME.finditer(question))
-    return _holds(claim, key_terms(question, initial=False)) and stems(question) - stems(names) <= stems(claim)
+    return _holds(claim, key_terms(question, initial=False)) and stems(question) - _name_stems(question) <= stems(claim)
+
+
+def _name_stems(text: str) -> set[str]:
+    """The stems of the words of a text's names (`_NAME`)."""
+    return stems(" ".join(m.group() for m in _NAME.finditer(text)))
 
 
 _PHRASE_END = re.compile(r"[,;:()\[\].!?—–]")
@@ -553,8 +557,7 @@ def denials(question: str, claim: str, passages: list[Passage], text_of) -> list
     if negations(claim) or negations(question):
         return []
     asked = stems(question) - {"accord"}  # "…, according to Peskov?" names who says it, which a source says its way
-    names = stems(" ".join(m.group() for m in _NAME.finditer(question)))
-    if len(asked - names - stems(claim)) > 1:  # one may be a verb the claim inflects its own way ("speak", "spoke")
+    if len(asked - _name_stems(question) - stems(claim)) > 1:  # one may be a verb the claim inflects its own way ("speak", "spoke")
         return []
     keys = key_terms(question, initial=False)
     out, seen = [], set()
@@ -594,8 +597,8 @@ def _turned_round(question: str, quote: str) -> bool:
     >>> _turned_round("Did Smith speak after the meeting?", "Smith spoke before and after the meeting.")
     False
     """
-    asked, said = set(_WORD.findall(question.lower())), set(_WORD.findall(quote.lower()))
-    return any(w in asked and o in said and w not in said for w, o in _ORDER.items())
+    said = _order_words(quote)
+    return any(_ORDER[w] in said and w not in said for w in _order_words(question))
 
 
 def disputed(verified: Verified, text_of, stitched: bool = True,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from . import check, cite, documents, kinds, prompts
+from .chunk import sentences
 
 
 def _kept(v, keep: list[bool], partial: bool = True):
@@ -193,7 +194,8 @@ def denied(pipe, q, kind, raw: str, passages):
     found and returns the No (a Verified), or None where the model reads none as one."""
     if not kind.polarity or kinds.polarity_of(raw) != "yes" or pipe.config.min_support <= 0:
         return None
-    claim = cite.without_yes_no(re.split(r"(?<=[.!?])\s+", prompts.MARKER.sub("", raw).strip())[0])
+    reply = prompts.MARKER.sub("", raw).strip()
+    claim = cite.without_yes_no(reply[slice(*sentences(reply)[0])])
     found = cite.denials(q, claim, passages, documents.text_of)[:2]
     if not found:
         return None
