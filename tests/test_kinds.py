@@ -303,3 +303,29 @@ def test_a_yes_no_or_a_choice_question_is_not_held_to_its_words(toy_config, ques
     gen = ScriptedGenerator([reply], support=[0.1])  # the polarity step reads the quoted sentence as a no
     answer = Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen).ask(question)
     assert not answer.abstained and "second part" in answer.text
+
+
+def test_a_name_listed_as_quoted_that_says_nothing_in_its_source_is_dropped_without_a_model_pass(tmp_path):
+    # "Stefano Sannino [10]" was listed among the officials quoted: Ms Sherman met him, he says nothing, and the
+    # model reading his sentence gave him P(yes) 0.80, the officials quoted 0.81-0.87
+    from types import SimpleNamespace
+
+    from qa import steps
+
+    doc = tmp_path / "a.txt"
+    text = ("Ms Sherman also met with secretary-general Stefano Sannino in Brussels. "
+            "“Russia brought nothing new,” Ms Sherman said.")
+    doc.write_text(text)
+    d = str(doc)
+    sannino, sherman = text.index("Stefano Sannino"), text.index("Ms Sherman said")
+    v = cite.Verified("Stefano Sannino [1]\nWendy Sherman [2].",
+                      (Citation(1, "a", d, sannino, sannino + 15, "Stefano Sannino"),
+                       Citation(2, "b", d, sherman, sherman + 10, "Ms Sherman")), False)
+    checker = ScriptedGenerator([], support=[0.9, 0.9])
+    got = steps.items(SimpleNamespace(checker=checker), "List the officials quoted in the article.",
+                      kinds.KINDS["list"], v, {})()
+    assert got.text == "Wendy Sherman [2]." and len(checker.checks) == 1  # Sherman alone is read by the model
+    # asked for the people named, not who spoke, both are read by the model and stand
+    checker = ScriptedGenerator([], support=[0.9, 0.9])
+    assert steps.items(SimpleNamespace(checker=checker), "Which people are named in the article?",
+                       kinds.KINDS["list"], v, {})() is True and len(checker.checks) == 2
