@@ -190,9 +190,9 @@ def test_list_items_the_model_does_not_read_as_answers_are_dropped_and_the_rest_
     v = cite.Verified("Jens Stoltenberg [1]\nNato [1]\nAlexander Grushko [2].",
                       (Citation(1, "a", d, 0, 16, "Jens Stoltenberg"), Citation(1, "a", d, 27, 31, "Nato"),
                        Citation(2, "b", d, 33, 50, "Alexander Grushko")), False)
-    checker = ScriptedGenerator([], support=[0.85, 0.7, 0.8])  # "Nato" is not an official quoted (below 0.75)
+    checker = ScriptedGenerator([], support=[0.85, 0.7, 0.8])  # "Nato" is not an official (below 0.75)
     pipe = SimpleNamespace(checker=checker)
-    q = "List the officials quoted."
+    q = "List the officials named."
     got = steps.items(pipe, q, kinds.KINDS["list"], v, {})()
     assert got.text == "Jens Stoltenberg [1]\nAlexander Grushko [2]." and not got.abstained
     assert {c.n for c in got.citations} == {1, 2}
