@@ -83,3 +83,21 @@ def test_a_yes_the_source_denies_is_answered_with_the_no_of_its_sentence(questio
     answer = p.ask(question)
     [c] = answer.citations
     assert answer.text == f"No: {sentence} [{c.n}]." and c.quote == sentence + ".", answer.text
+
+
+OFFICIALS_REPLY = ("Jens Stoltenberg [1], Alexander Grushko [3], Wendy Sherman [9], Stefano Sannino [10], Liz Truss [14], "
+                   "Dmitry Peskov [17], Josep Borrell [18], Julianne Smith [19], Denmark's delegation to Nato [21], "
+                   "Nato-Russia Council [22], Organisation for Security and Co-operation in Europe [23]")
+
+
+def test_a_name_listed_among_the_officials_quoted_who_says_nothing_is_not_shown(judge, article_dir, tmp_path):
+    """The 1.5B's own reply to "List the officials quoted in the article." (sessions 16 to 18): Stefano Sannino,
+    whom Ms Sherman met, says nothing in the article, and the real model reading his sentence gave him P(yes) 0.80,
+    over the list items' bar (steps.ITEM_BAR). The officials who are quoted stay (the model read them 0.81-0.87)."""
+    path, checker = judge
+    config = Config(docs=(str(article_dir),), index_dir=str(tmp_path / "index"), check_model=path)
+    p = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([OFFICIALS_REPLY]), checker=checker)
+    answer = p.ask("List the officials quoted in the article.")
+    assert "Sannino" not in answer.text and "Council" not in answer.text, answer.text
+    quoted = ("Stoltenberg", "Grushko", "Sherman", "Truss", "Peskov", "Borrell", "Smith")
+    assert sum(name in answer.text for name in quoted) >= 5, answer.text
