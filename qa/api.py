@@ -19,7 +19,7 @@ from typing import Iterator
 from . import cite, documents, index as index_mod, kinds, models, prompts, steps
 from .config import Config
 from .errors import BadQuestion, DocumentError, QAError
-from .retrieve import Retriever, best_sentences
+from .retrieve import Retriever, best_sentences, sides as speakers_sides
 from .types import Answer, Chunk, Passage, Stage
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
@@ -167,6 +167,10 @@ class Pipeline:
         q = self.standalone(asked, history)
         kind = kinds.kind_of(q)  # a summary, list or comparison reads more passages and writes more
         passages = self.passages(q, kind.top_k)
+        # what two named speakers said: each asked of that one's sentences alone (retrieve.sides)
+        sides = speakers_sides(q, passages, documents.text_of) if self.whole and kind.name in _BY_SIDE else []
+        if sides:
+            passages = [p for _, side in sides for p in side]
         max_tokens, told = kind.max_tokens or self.config.max_tokens, kind.instruction
         timings = {"retrieve_s": time.perf_counter() - t0}
         if not passages or (not self.whole and max(p.dense for p in passages) < self.config.min_dense):
@@ -175,14 +179,25 @@ class Pipeline:
             return
         pieces, first = [], None
         self.prefill()
-        messages = prompts.answer_messages(q, passages, told, documents.title)
-        for piece in generator.stream(messages, max_tokens, prompts.NOT_FIRST):
-            if first is None:
-                first = time.perf_counter()
-                timings["first_token_s"] = first - t0
-            pieces.append(piece)
-            yield piece
-        raw = "".join(pieces)
+        asks = [(prompts.answer_messages(q, side, prompts.SIDE.format(name=name), documents.title), before)
+                for (name, side), before in zip(sides, _offsets(sides))] or [
+            (prompts.answer_messages(q, passages, told, documents.title), 0)]
+        for messages, before in asks:
+            if pieces:
+                yield "\n"
+            said = []
+            for piece in generator.stream(messages, max_tokens, prompts.NOT_FIRST):
+                if first is None:
+                    first = time.perf_counter()
+                    timings["first_token_s"] = first - t0
+                said.append(piece)
+                yield piece
+            if len(asks) > 1 and cite.is_abstention("".join(said)):
+                continue  # a side its sentences do not answer: the others may still be shown
+            # a side's "[1]" is its own first passage: numbered as in the passages of all sides
+            pieces.append(prompts.MARKER.sub(lambda m: m.group().replace(m.group(1), ", ".join(
+                str(int(n) + before) for n in m.group(1).split(","))), "".join(said)))
+        raw = "\n".join(pieces) or prompts.ABSTAIN
         checked = cite.verify(kinds.itemize(raw) if kind.items else raw, passages, documents.text_of, q)
         now = time.perf_counter()
         timings["generate_s"] = now - (first or now)
@@ -331,6 +346,19 @@ class Pipeline:
     def ask(self, question: str, history=()) -> Answer:
         *_, answer = self.stream(question, history)
         return answer
+
+
+# Kinds whose question about what named speakers said is asked of each speaker's sentences alone (retrieve.sides)
+_BY_SIDE = ("compare", "twopart")
+
+
+def _offsets(sides) -> list[int]:
+    """How many passages come before each side's in the passages of all sides."""
+    out, n = [], 0
+    for _, side in sides:
+        out.append(n)
+        n += len(side)
+    return out
 
 
 def _has_documents(root: str) -> bool:

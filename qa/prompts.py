@@ -45,6 +45,9 @@ KIND_INSTRUCTIONS = {
                "its passage number.",
     "twopart": "Answer each part in its own short sentence, each ending with its passage number.",
 }
+# Said instead, for each side of a comparison or two-part question about what named speakers said, with that
+# speaker's sentences alone (retrieve.sides): given both sides' sentences, the 1.5B wrote one side's words for both.
+SIDE = "Reply with one short sentence about {name} only, in the passages' words, ending with its passage number."
 # Asked of a fact's or a reason's quoted sentences after the answer check (steps.agree): the same text and
 # question open both prompts, so llama.cpp evaluates only this one's last line. The reply must hold the phrase.
 SHORTEST = ABOUT + "Answer with the shortest phrase copied from the text, or say none."

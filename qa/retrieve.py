@@ -148,3 +148,47 @@ def best_sentences(passages: list[Passage], question: str, embedder, text_of, bu
         out.append(Passage(Chunk(chunk_id(doc, a, b, text), doc, a, b, text), score[best], source.dense,
                            f"{title(doc)}\n{source.chunk.text}"))
     return out
+
+
+# Words of a question that asks what people said ("Contrast what Denmark and Julianne Smith said", "Did Grushko and
+# Peskov take the same tone?"): its evidence is, for each, what that one says (`sides`)
+ASKS_SAID = re.compile(r"\b(?:say|says|said|saying|describe|described|describes|words|remarks?|comments?|"
+                       r"statements?|quoted?|told|tell|spoke|speak|tone|threat\w*|warn\w*)\b", re.I)
+
+
+def sides(question: str, passages: list[Passage], text_of) -> list[tuple[str, list[Passage]]]:
+    """For a question about what two or more named speakers said: each speaker's name as the question writes
+    it, with the sentences of the passages' documents in which that one speaks (cite.speakers: "Mr Stoltenberg
+    said …", "But he said …", a quotation alone after them), each run of neighbours one passage, in document
+    order. Each passage's context is every speaker's sentences, which hold the question's names for the citation
+    check. Empty where the question does not ask what was said or names fewer than two who speak. The 1.5B given
+    the whole article, or both speakers' sentences at once, wrote one speaker's words for both ("Denmark said
+    Washington would push back …" of Julianne Smith's words); it is asked of each side alone (api.Pipeline)."""
+    from .chunk import chunk_id
+    from .cite import _NAME, key_terms, speakers
+
+    if not ASKS_SAID.search(question):
+        return []
+    said = {d: speakers(text_of(d)) for d in dict.fromkeys(p.chunk.doc for p in passages)}
+    out = []
+    for m in _NAME.finditer(question):
+        name = m.group().split(None, 1)[1] if m.start() == 0 and " " in m.group() else m.group() * (m.start() > 0)
+        [key] = key_terms(name) or [frozenset()]  # "Did Grushko": the name is "Grushko"
+        if not key or not any(key & who for s in said.values() for *_, who in s):
+            continue
+        runs = []
+        for doc, spans in said.items():
+            text = text_of(doc)
+            for a, b, who in spans:
+                if key & who:
+                    if runs and runs[-1][0] == doc and not text[runs[-1][2]:a].strip():
+                        runs[-1][2] = b
+                    else:
+                        runs.append([doc, a, b])
+        out.append((name, runs))
+    if len(out) < 2:
+        return []
+    texts = {(d, a, b): text_of(d)[a:b] for _, runs in out for d, a, b in runs}
+    everyone = " ".join(texts.values())
+    return [(name, [Passage(Chunk(chunk_id(d, a, b, texts[d, a, b]), d, a, b, texts[d, a, b]), 0.0, 0.0, everyone)
+                    for d, a, b in runs]) for name, runs in out]

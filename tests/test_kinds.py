@@ -329,3 +329,38 @@ def test_a_name_listed_as_quoted_that_says_nothing_in_its_source_is_dropped_with
     checker = ScriptedGenerator([], support=[0.9, 0.9])
     assert steps.items(SimpleNamespace(checker=checker), "Which people are named in the article?",
                        kinds.KINDS["list"], v, {})() is True and len(checker.checks) == 2
+
+
+DENMARK = 'Denmark hoped for a "meaningful dialogue" with Russia [1].'
+SMITH = 'Julianne Smith said Washington would push back on proposals from Russia "that are simply non-starters" [1].'
+
+
+def test_what_two_named_speakers_said_is_asked_of_each_one_s_sentences_alone(toy_config):
+    # given the whole article, the 1.5B answered "Contrast what Denmark and Julianne Smith said." with Smith's words
+    # for both ("Denmark said Washington would push back …"), and the answer was withheld
+    gen = ScriptedGenerator([DENMARK, SMITH])
+    p = Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen)
+    *streamed, answer = p.stream("Contrast what Denmark and Julianne Smith said.")
+    first, second = (m[1]["content"] for m in gen.prompts)
+    assert first.endswith(prompts.SIDE.format(name="Denmark"))
+    assert second.endswith(prompts.SIDE.format(name="Julianne Smith"))
+    assert "Denmark’s delegation to Nato said" in first and "Julianne" not in first.split("Question:")[0]
+    assert "Julianne Smith, the US ambassador" in second and "Denmark" not in second.split("Question:")[0]
+    assert "".join(x for x in streamed if isinstance(x, str)) == DENMARK + "\n" + SMITH  # both sides stream in
+    # each side's "[1]" is its own first passage: Smith's sentence is passage 2 of the answer
+    assert answer.text == DENMARK + " " + SMITH.replace("[1]", "[2]") and not answer.abstained
+    assert [c.n for c in answer.citations] == [1, 2]
+    assert answer.citations[1].quote.startswith("Julianne Smith, the US ambassador to Nato, said")
+
+
+def test_a_side_its_sentences_do_not_answer_is_left_out_and_one_speaker_is_asked_as_before(toy_config):
+    gen = ScriptedGenerator([prompts.ABSTAIN, SMITH])
+    p = Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen)
+    answer = p.ask("Contrast what Denmark and Julianne Smith said.")
+    assert answer.text == SMITH.replace("[1]", "[2]") and [c.n for c in answer.citations] == [2]  # Denmark's is [1]
+    # a name that says nothing in the article (Sannino), or names nobody there speaks (Poland): one prompt, all of it
+    for q in ("Compare what Stefano Sannino and Julianne Smith said.", "Compare what Poland and Hungary said."):
+        gen = ScriptedGenerator([SMITH])
+        Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(q)
+        asked = gen.prompts[0][1]["content"]
+        assert asked.endswith(kinds.KINDS["compare"].instruction) and "Sannino" in asked.split("Question:")[0]
