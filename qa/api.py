@@ -177,13 +177,13 @@ class Pipeline:
             timings["total_s"] = time.perf_counter() - t0
             yield Answer(prompts.ABSTAIN, (), True, tuple(passages), timings, q)
             return
-        pieces, first = [], None
+        replies, first = [], None
         self.prefill()
-        asks = [(prompts.answer_messages(q, side, prompts.SIDE.format(name=name), documents.title), before)
+        asks = [(prompts.answer_messages(q, side, prompts.SIDE.format(name=name), documents.title), side, before)
                 for (name, side), before in zip(sides, _offsets(sides))] or [
-            (prompts.answer_messages(q, passages, told, documents.title), 0)]
-        for messages, before in asks:
-            if pieces:
+            (prompts.answer_messages(q, passages, told, documents.title), passages, 0)]
+        for messages, side, before in asks:
+            if replies:
                 yield "\n"
             said = []
             for piece in generator.stream(messages, max_tokens, prompts.NOT_FIRST):
@@ -192,13 +192,15 @@ class Pipeline:
                     timings["first_token_s"] = first - t0
                 said.append(piece)
                 yield piece
-            if len(asks) > 1 and cite.is_abstention("".join(said)):
-                continue  # a side its sentences do not answer: the others may still be shown
-            # a side's "[1]" is its own first passage: numbered as in the passages of all sides
-            pieces.append(prompts.MARKER.sub(lambda m: m.group().replace(m.group(1), ", ".join(
-                str(int(n) + before) for n in m.group(1).split(","))), "".join(said)))
-        raw = "\n".join(pieces) or prompts.ABSTAIN
-        checked = cite.verify(kinds.itemize(raw) if kind.items else raw, passages, documents.text_of, q)
+            if not sides or not cite.is_abstention("".join(said)):  # a side its sentences do not answer is left out
+                replies.append(("".join(said), side, before))
+        # a side's "[1]" is its own first passage: renumbered as in the passages of all sides
+        raw = "\n".join(cite.renumbered(reply, before) for reply, _, before in replies) or prompts.ABSTAIN
+        if sides:  # each side's claims are checked against that speaker's sentences alone
+            checked = cite.joined([(cite.verify(reply, side, documents.text_of, q), before)
+                                   for reply, side, before in replies])
+        else:
+            checked = cite.verify(kinds.itemize(raw) if kind.items else raw, passages, documents.text_of, q)
         now = time.perf_counter()
         timings["generate_s"] = now - (first or now)
         rejected = checked.abstained and not cite.is_abstention(raw)

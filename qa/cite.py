@@ -446,6 +446,26 @@ def keep_sentences(verified: Verified, keep: list[bool]) -> Verified:
     return Verified("\n".join(text), tuple(c for c in verified.citations if c in kept), not text)
 
 
+def renumbered(text: str, before: int) -> str:
+    """The text with each citation marker's numbers moved on by `before`.
+
+    >>> renumbered("Smith said so [1]. She added it [1, 2].", 3)
+    'Smith said so [4]. She added it [4, 5].'
+    """
+    return MARKER.sub(lambda m: m.group().replace(m.group(1), ", ".join(
+        str(int(n) + before) for n in m.group(1).split(","))), text)
+
+
+def joined(parts: list[tuple[Verified, int]]) -> Verified:
+    """Answers verified each against its own passages, as one: each part's passage numbers moved on by the number
+    of passages before its own (`renumbered`); the parts that abstained left out, and all abstained, abstained."""
+    kept = [(v, before) for v, before in parts if not v.abstained]
+    if not kept:
+        return Verified(ABSTAIN, (), True)
+    return Verified(" ".join(renumbered(v.text, before) for v, before in kept),
+                    tuple(replace(c, n=c.n + before) for v, before in kept for c in v.citations), False)
+
+
 SURE = 0.8  # P(yes) a claim needs when its quote is negated and it is not, or the other way round
 # A claim that gives a reason or a result: each half may be quoted right and the link between them the model's
 # own ("the talks failed because Russia walked out"), or turned round; no word test sees it ("since" is left

@@ -364,3 +364,17 @@ def test_a_side_its_sentences_do_not_answer_is_left_out_and_one_speaker_is_asked
         Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(q)
         asked = gen.prompts[0][1]["content"]
         assert asked.endswith(kinds.KINDS["compare"].instruction) and "Sannino" in asked.split("Question:")[0]
+
+
+def test_a_side_is_checked_against_its_own_speaker_s_sentences_alone(toy_config):
+    # the 1.5B's own two sides: checked against both sides' sentences, Peskov's claim was also cited to Smith's
+    # sentence, for its "Russia" (his own says "We are not negotiating …"): a reader opening that [2] read Smith's
+    # words under Peskov's claim
+    peskov = ("Dmitry Peskov said Russia is not negotiating from a position of strength; there is not, and nor can "
+              "there be, any place for ultimatums here")
+    smith = 'Smith said Washington would push back on proposals from Russia "that are simply non-starters"'
+    gen = ScriptedGenerator([peskov + ". [1]", smith + ". [1]"])  # the marker after the full stop, as written
+    p = Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen)
+    answer = p.ask("What did Peskov say, and what did Smith say?")
+    assert answer.text == f"{peskov} [1]. {smith} [2]."
+    assert [(c.n, c.quote[:12]) for c in answer.citations] == [(1, "“We are not "), (2, "Julianne Smi")]
