@@ -860,7 +860,7 @@ def speakers(text: str) -> list[tuple[int, int, frozenset[str]]]:
         m = _SPEECH.search(plain)
         verb = min((x.start() for x in (_VERB.search(plain), _IRREGULAR.search(plain), m) if x), default=len(plain))
         subject = plain[:verb]
-        named = _names(subject)
+        named = _names(subject, heads=True)
         if not m:
             referent, last = named or referent, frozenset()
             continue
@@ -881,10 +881,20 @@ def speakers(text: str) -> list[tuple[int, int, frozenset[str]]]:
     return out
 
 
-def _names(text: str) -> frozenset[str]:
-    """The lower-cased words of the names in text (`_NAME`), but a stopword that opens one ("But", "The")."""
-    return frozenset(w.lower() for n in _NAME.finditer(text) for i, w in enumerate(_WORD.findall(n.group()))
-                     if i or w.lower() not in STOP)
+_PREPOSITION = re.compile(r"\b(?:to|of|for|in|at|from|with|on|about|over|regarding|against)\s+(?:the\s+)?$", re.I)
+
+
+def _names(text: str, heads: bool = False) -> frozenset[str]:
+    """The lower-cased words of the names in text (`_NAME`), but a stopword that opens one ("But", "The");
+    `heads`, and not a name a preposition governs: "Julianne Smith, the US ambassador to Nato" is Smith speaking
+    (and the US), not Nato."""
+    return frozenset(w.lower() for n in _NAME.finditer(text) if not (heads and is_governed(text, n.start()))
+                     for i, w in enumerate(_WORD.findall(n.group())) if i or w.lower() not in STOP)
+
+
+def is_governed(text: str, at: int) -> bool:
+    """The word at text[at:] follows a preposition ("… about Nato membership", "… ambassador to Nato")."""
+    return bool(_PREPOSITION.search(text[:at]))
 
 
 def speaks(name: str, text: str) -> bool:

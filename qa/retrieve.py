@@ -165,7 +165,7 @@ def sides(question: str, passages: list[Passage], text_of) -> list[tuple[str, li
     the whole article, or both speakers' sentences at once, wrote one speaker's words for both ("Denmark said
     Washington would push back …" of Julianne Smith's words); it is asked of each side alone (api.Pipeline)."""
     from .chunk import chunk_id
-    from .cite import _NAME, key_terms, speakers
+    from .cite import _NAME, is_governed, key_terms, speakers
 
     if not ASKS_SAID.search(question):
         return []
@@ -174,8 +174,8 @@ def sides(question: str, passages: list[Passage], text_of) -> list[tuple[str, li
     for m in _NAME.finditer(question):
         name = m.group().split(None, 1)[1] if m.start() == 0 and " " in m.group() else m.group() * (m.start() > 0)
         [key] = key_terms(name) or [frozenset()]  # "Did Grushko": the name is "Grushko"
-        if not key or not any(key & who for s in said.values() for *_, who in s):
-            continue
+        if not key or is_governed(question, m.start()) or not any(key & who for s in said.values() for *_, who in s):
+            continue  # "… said about Nato membership": what they spoke of, not who spoke
         runs = []
         for doc, spans in said.items():
             text = text_of(doc)

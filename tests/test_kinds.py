@@ -358,6 +358,12 @@ def test_a_side_its_sentences_do_not_answer_is_left_out_and_one_speaker_is_asked
     p = Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen)
     answer = p.ask("Contrast what Denmark and Julianne Smith said.")
     assert answer.text == SMITH.replace("[1]", "[2]") and [c.n for c in answer.citations] == [2]  # Denmark's is [1]
+    # what they spoke of is not a side, though "Denmark's delegation to Nato said" names it: two prompts, not three
+    gen = ScriptedGenerator([DENMARK, SMITH])
+    Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(
+        "Compare what Denmark and Julianne Smith said about Nato.")
+    assert [m[1]["content"].rsplit("\n", 1)[-1] for m in gen.prompts] == [
+        prompts.SIDE.format(name="Denmark"), prompts.SIDE.format(name="Julianne Smith")]
     # a name that says nothing in the article (Sannino), or names nobody there speaks (Poland): one prompt, all of it
     for q in ("Compare what Stefano Sannino and Julianne Smith said.", "Compare what Poland and Hungary said."):
         gen = ScriptedGenerator([SMITH])
