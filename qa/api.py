@@ -167,10 +167,12 @@ class Pipeline:
         q = self.standalone(asked, history)
         kind = kinds.kind_of(q)  # a summary, list or comparison reads more passages and writes more
         passages = self.passages(q, kind.top_k)
-        # what two named speakers said: each asked of that one's sentences alone (retrieve.sides)
-        sides = speakers_sides(q, passages, documents.text_of) if self.whole and kind.name in _BY_SIDE else []
+        # what two named speakers said: each asked of that one's sentences alone (retrieve.sides), and the answer
+        # checked as a comparison's, side by side ("What did Sherman and Truss say?" too)
+        sides = speakers_sides(q, passages, documents.text_of, joined=kind.name not in _SIDE_BY_SIDE) if (
+            self.whole and kind.name not in _NOT_BY_SIDE) else []
         if sides:
-            passages = [p for _, side in sides for p in side]
+            kind, passages = kinds.KINDS["compare"], [p for _, side in sides for p in side]
         max_tokens, told = kind.max_tokens or self.config.max_tokens, kind.instruction
         timings = {"retrieve_s": time.perf_counter() - t0}
         if not passages or (not self.whole and max(p.dense for p in passages) < self.config.min_dense):
@@ -350,8 +352,10 @@ class Pipeline:
         return answer
 
 
-# Kinds whose question about what named speakers said is asked of each speaker's sentences alone (retrieve.sides)
-_BY_SIDE = ("compare", "twopart")
+# Kinds whose question about what named speakers said is not asked of each speaker's sentences alone
+# (retrieve.sides): a yes/no's reply is one Yes or No, a list's items are checked one by one
+_NOT_BY_SIDE = ("yesno", "list")
+_SIDE_BY_SIDE = ("compare", "twopart")  # other kinds only where the question joins the names ("Sherman and Truss")
 
 
 def _offsets(sides) -> list[int]:

@@ -156,14 +156,19 @@ ASKS_SAID = re.compile(r"\b(?:say|says|said|saying|describe|described|describes|
                        r"statements?|quoted?|told|tell|spoke|speak|tone|threat\w*|warn\w*)\b", re.I)
 
 
-def sides(question: str, passages: list[Passage], text_of) -> list[tuple[str, list[Passage]]]:
+_JOINS = re.compile(r"(?:['’]s)?\s*(?:,|,?\s*(?:and|or))\s*", re.I)  # "Sherman and Truss", "Smith's and Sherman's"
+
+
+def sides(question: str, passages: list[Passage], text_of, joined: bool = False) -> list[tuple[str, list[Passage]]]:
     """For a question about what two or more named speakers said: each speaker's name as the question writes
     it, with the sentences of the passages' documents in which that one speaks (cite.speakers: "Mr Stoltenberg
     said …", "But he said …", a quotation alone after them), each run of neighbours one passage, in document
     order. Each passage's context is every speaker's sentences, which hold the question's names for the citation
-    check. Empty where the question does not ask what was said or names fewer than two who speak. The 1.5B given
-    the whole article, or both speakers' sentences at once, wrote one speaker's words for both ("Denmark said
-    Washington would push back …" of Julianne Smith's words); it is asked of each side alone (api.Pipeline)."""
+    check. Empty where the question does not ask what was said or names fewer than two who speak, or, `joined`,
+    fewer than two whose names the question joins with "and" or a comma ("What did Sherman and Truss say?", not
+    "What did Stoltenberg say Nato and Russia had expressed the need to resume?", whose Russia speaks too). The
+    1.5B given the whole article, or both speakers' sentences at once, wrote one speaker's words for both ("Denmark
+    said Washington would push back …" of Julianne Smith's words); it is asked of each side alone (api.Pipeline)."""
     from .chunk import chunk_id
     from .cite import _NAME, is_governed, key_terms, speakers
 
@@ -185,10 +190,14 @@ def sides(question: str, passages: list[Passage], text_of) -> list[tuple[str, li
                         runs[-1][2] = b
                     else:
                         runs.append([doc, a, b])
-        out.append((name, runs))
+        out.append((re.sub(r"['’]s$", "", name), runs, m.start(), m.end()))
+    if joined:  # each next to another, "and", "or" or a comma between
+        near = [i for i, (*_, a, b) in enumerate(out) if any(
+            _JOINS.fullmatch(question[min(b, y):max(a, x)]) for j, (*_, x, y) in enumerate(out) if j != i)]
+        out = [out[i] for i in near]
     if len(out) < 2:
         return []
-    texts = {(d, a, b): text_of(d)[a:b] for _, runs in out for d, a, b in runs}
+    texts = {(d, a, b): text_of(d)[a:b] for _, runs, *_ in out for d, a, b in runs}
     everyone = " ".join(texts.values())
     return [(name, [Passage(Chunk(chunk_id(d, a, b, texts[d, a, b]), d, a, b, texts[d, a, b]), 0.0, 0.0, everyone)
-                    for d, a, b in runs]) for name, runs in out]
+                    for d, a, b in runs]) for name, runs, *_ in out]

@@ -358,6 +358,12 @@ def test_a_side_its_sentences_do_not_answer_is_left_out_and_one_speaker_is_asked
     p = Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen)
     answer = p.ask("Contrast what Denmark and Julianne Smith said.")
     assert answer.text == SMITH.replace("[1]", "[2]") and [c.n for c in answer.citations] == [2]  # Denmark's is [1]
+    # any kind but a yes/no or a list: "What did Denmark and Julianne Smith say?" (a fact's words) too, checked as a
+    # comparison, whose sides stand or fall each on its own
+    gen = ScriptedGenerator([DENMARK, SMITH])
+    answer = Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(
+        "What did Denmark and Julianne Smith say?")
+    assert len(gen.prompts) == 2 and answer.text == DENMARK + " " + SMITH.replace("[1]", "[2]")
     # what they spoke of is not a side, though "Denmark's delegation to Nato said" names it: two prompts, not three
     gen = ScriptedGenerator([DENMARK, SMITH])
     Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(
