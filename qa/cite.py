@@ -818,12 +818,15 @@ def wrong_referent(claim: str, citation: Citation, text_of) -> bool:
     return False
 
 
-# Words that report speech ("said", "told", "according to"); those of a question that asks who spoke or was quoted
+# Words that report speech ("said", "told", "according to")
 _SPEECH = re.compile(r"\b(?:said|says|saying|told|tells|stated|added|described|describing|repeated|reiterated|"
                      r"warned|insisted|argued|claimed|announced|noted|urged|replied|answered|responded|explained|"
                      r"spoke|speaking|condemned|criticised|criticized|according to)\b", re.I)
-_ASKS_SPEAKER = re.compile(r"\b(?:quot(?:e|ed|es|ing)|said|say|says|spoke|speak|speaking|told|stated|commented)\b",
-                           re.I)
+# Words of a question that asks who spoke or what someone said ("List the officials quoted", "Contrast what Denmark
+# and Julianne Smith said", "Did Grushko and Peskov take the same tone?")
+ASKS_SAID = re.compile(r"\b(?:say|says|said|saying|describe|described|describes|words|remarks?|comments?|commented|"
+                       r"statements?|stated|quot(?:e|ed|es|ing)|told|tell|spoke|speak|speaking|tone|threat\w*|"
+                       r"warn\w*)\b", re.I)
 _QUOTATION = re.compile(r"[“\"][^“”\"\n]*[”\"]")
 _PRONOUN_SUBJECT = re.compile(r"[\s,“”\"'‘’]*(?:(?:but|and|later)\s+)?(?:he|she|they)\b[\s,]*(?:\w+\s*)?$", re.I)
 # Verbs a subject ends at that `_VERB` does not know: "Ms Sherman met Stefano Sannino" is about Sherman
@@ -833,7 +836,7 @@ _IRREGULAR = re.compile(r"\b(?:met|led|made|took|gave|held|went|came|saw|wrote|b
 
 def asks_speakers(question: str, item: str) -> bool:
     """A list item that is a name ("Stefano Sannino"), given to a question that asks who spoke or was quoted."""
-    return bool(_ASKS_SPEAKER.search(question)) and bool(_NAME.fullmatch(item.strip(" .!?;,")))
+    return bool(ASKS_SAID.search(question)) and bool(_NAME.fullmatch(item.strip(" .!?;,")))
 
 
 def speakers(text: str) -> list[tuple[int, int, frozenset[str]]]:

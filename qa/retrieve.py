@@ -150,12 +150,6 @@ def best_sentences(passages: list[Passage], question: str, embedder, text_of, bu
     return out
 
 
-# Words of a question that asks what people said ("Contrast what Denmark and Julianne Smith said", "Did Grushko and
-# Peskov take the same tone?"): its evidence is, for each, what that one says (`sides`)
-ASKS_SAID = re.compile(r"\b(?:say|says|said|saying|describe|described|describes|words|remarks?|comments?|"
-                       r"statements?|quoted?|told|tell|spoke|speak|tone|threat\w*|warn\w*)\b", re.I)
-
-
 _JOINS = re.compile(r"(?:['’]s)?\s*(?:,|,?\s*(?:and|or))\s*", re.I)  # "Sherman and Truss", "Smith's and Sherman's"
 
 
@@ -170,15 +164,17 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
     1.5B given the whole article, or both speakers' sentences at once, wrote one speaker's words for both ("Denmark
     said Washington would push back …" of Julianne Smith's words); it is asked of each side alone (api.Pipeline)."""
     from .chunk import chunk_id
-    from .cite import _NAME, is_governed, key_terms, speakers
+    from .cite import _NAME, ASKS_SAID, is_governed, key_terms, speakers
 
     if not ASKS_SAID.search(question):
         return []
     said = {d: speakers(text_of(d)) for d in dict.fromkeys(p.chunk.doc for p in passages)}
     out = []
     for m in _NAME.finditer(question):
-        name = m.group().split(None, 1)[1] if m.start() == 0 and " " in m.group() else m.group() * (m.start() > 0)
-        [key] = key_terms(name) or [frozenset()]  # "Did Grushko": the name is "Grushko"
+        name = m.group()
+        if m.start() == 0:  # "Did Grushko": the name is "Grushko"; "Sherman" opening the question is not known
+            name = name.split(None, 1)[1] if " " in name else ""
+        [key] = key_terms(name) or [frozenset()]
         if not key or is_governed(question, m.start()) or not any(key & who for s in said.values() for *_, who in s):
             continue  # "… said about Nato membership": what they spoke of, not who spoke
         runs = []
