@@ -167,18 +167,21 @@ class Pipeline:
         q = self.standalone(asked, history)
         kind = kinds.kind_of(q)  # a summary, list or comparison reads more passages and writes more
         passages = self.passages(q, kind.top_k)
+        if not passages or (not self.whole and max(p.dense for p in passages) < self.config.min_dense):
+            timings = {"retrieve_s": time.perf_counter() - t0, "total_s": time.perf_counter() - t0}
+            yield Answer(prompts.ABSTAIN, (), True, tuple(passages), timings, q)
+            return
         # what two named speakers said: each asked of that one's sentences alone (retrieve.sides), and the answer
-        # checked as a comparison's, side by side ("What did Sherman and Truss say?" too)
-        sides = speakers_sides(q, passages, documents.text_of, joined=kind.name not in _SIDE_BY_SIDE) if (
-            self.whole and kind.name not in _NOT_BY_SIDE) else []
+        # checked as a comparison's, side by side ("What did Sherman and Truss say?" too); in a collection, of
+        # the documents retrieval found, each side's sentences cut to those nearest the question
+        sides = [] if kind.name in _NOT_BY_SIDE else speakers_sides(
+            q, passages, documents.text_of, joined=kind.name not in _SIDE_BY_SIDE)
+        if sides and not self.whole:
+            sides = self._nearest(q, sides)
         if sides:
             kind, passages = kinds.KINDS["compare"], [p for _, side in sides for p in side]
         max_tokens, told = kind.max_tokens or self.config.max_tokens, kind.instruction
         timings = {"retrieve_s": time.perf_counter() - t0}
-        if not passages or (not self.whole and max(p.dense for p in passages) < self.config.min_dense):
-            timings["total_s"] = time.perf_counter() - t0
-            yield Answer(prompts.ABSTAIN, (), True, tuple(passages), timings, q)
-            return
         replies, first = [], None
         self.prefill()
         asks = [(prompts.answer_messages(q, side, prompts.SIDE.format(name=name), documents.title), side, before)
@@ -240,6 +243,15 @@ class Pipeline:
         timings["total_s"] = time.perf_counter() - t0
         titled = tuple(replace(c, title=documents.title(c.doc)) for c in checked.citations)
         yield Answer(checked.text, titled, checked.abstained, tuple(passages), timings, q, seen.get("support"), raw)
+
+    def _nearest(self, q: str, sides):
+        """Each side's sentences cut to those nearest the question (`best_sentences`, config.focus_chars each),
+        with the context the citation check finds every side's name in kept."""
+        out = []
+        for name, side in sides:
+            near = best_sentences(side, q, self.embedder, documents.text_of, self.config.focus_chars or 800)
+            out.append((name, [replace(p, context=f"{documents.title(p.chunk.doc)}\n{side[0].context}") for p in near]))
+        return out
 
     def _on_one(self, q: str, passage: Passage, kind, passages):
         """The question asked again on one passage alone (a re-read's focus sentence, a second chance's

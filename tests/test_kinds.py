@@ -237,7 +237,7 @@ def test_a_comparison_keeps_the_claims_that_stand_and_a_fact_is_withheld_whole(t
     reply = ("Jens Stoltenberg described the talks as a heart-to-heart. "
              "Alexander Grushko described the talks as a heart-to-heart.")
     config = replace(toy_config, min_support=0.5)
-    q = "Compare how Stoltenberg and Grushko described the talks."
+    q = "Compare how Stoltenberg and Grushko saw the talks."  # not what they said: one reply, not one a side
     gen = Judge(reply, "Stoltenberg")  # Stoltenberg's words are Grushko's: the model reads them as not stated
     answer = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q)
     assert not answer.abstained and "entail_s" in answer.timings
@@ -390,3 +390,15 @@ def test_a_side_is_checked_against_its_own_speaker_s_sentences_alone(toy_config)
     answer = p.ask("What did Peskov say, and what did Smith say?")
     assert answer.text == f"{peskov} [1]. {smith} [2]."
     assert [(c.n, c.quote[:12]) for c in answer.citations] == [(1, "“We are not "), (2, "Julianne Smi")]
+
+
+def test_in_a_collection_each_side_reads_its_speaker_s_sentences_nearest_the_question(toy_config):
+    # a set not read whole: the speakers' sentences come from the documents retrieval found, each side's cut to
+    # those nearest the question, and the retrieval gate still reads the retrieved passages
+    gen = ScriptedGenerator([DENMARK, SMITH])
+    p = Pipeline(replace(toy_config, focus_chars=300, min_dense=0.0), embedder=ToyEmbedder(), generator=gen)
+    answer = p.ask("Contrast what Denmark and Julianne Smith said.")
+    first, second = (m[1]["content"].split("Question:")[0] for m in gen.prompts)
+    assert "Denmark’s delegation to Nato said" in first and "Julianne" not in first
+    assert "Julianne Smith, the US ambassador" in second and "Denmark" not in second and len(second) < 600
+    assert answer.text == DENMARK + " " + SMITH.replace("[1]", "[2]")
