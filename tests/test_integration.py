@@ -150,3 +150,17 @@ def test_eval_end_to_end_is_deterministic(real, tmp_path):
     assert strip(runs[0]) == strip(runs[1])
     for name in ("metrics.json", "answers.jsonl", "report.md", "report.png"):
         assert (tmp_path / "run0" / name).stat().st_size > 0
+
+
+def test_what_two_speakers_said_is_answered_side_by_side_each_cited_to_its_own_speaker(real):
+    """Given the whole article, the 1.5B wrote Julianne Smith's words for Denmark too, and the answer was withheld;
+    asked of each speaker's sentences alone (retrieve.sides), each side is answered from its own."""
+    a = real.ask("Contrast what Denmark and Julianne Smith said.")
+    assert not a.abstained and "Denmark" in a.text and "Smith" in a.text, a.text
+    by_side = {c.n: c.quote for c in a.citations}
+    assert len(by_side) == 2, a.citations
+    denmark, smith = (by_side[n] for n in sorted(by_side))
+    assert denmark.startswith("Denmark’s delegation to Nato said") and "meaningful dialogue" in denmark
+    assert smith.startswith("Julianne Smith, the US ambassador to Nato, said") and "non-starters" in smith
+    for c in a.citations:
+        assert text_of(c.doc)[c.start:c.end] == c.quote
