@@ -109,6 +109,7 @@ def timing(t: dict) -> str:
 WAIT = {"": "Searching the documents…", "reread": "The first reply did not match the source; reading the passage again…",
         "retry": "That answer did not hold up; reading the next passage…",
         "premise": "Checking the question's words against the source…",
+        "speaker": "Checking who said it…",
         "check": "Checking the answer against the source…", "agree": "Reading the answer from the source…",
         "confirm": "Reading the quoted sentences again…",
         "polarity": "Checking the yes or no against the quoted sentences…",

@@ -819,7 +819,7 @@ def wrong_referent(claim: str, citation: Citation, text_of) -> bool:
 
 
 # Words that report speech ("said", "told", "according to")
-_SPEECH = re.compile(r"\b(?:said|says|saying|told|tells|stated|added|described|describing|repeated|reiterated|"
+_SPEECH = re.compile(r"(?<![-\w])(?:said|says|saying|told|tells|stated|added|described|describing|repeated|reiterated|"
                      r"warned|insisted|argued|claimed|announced|noted|urged|replied|answered|responded|explained|"
                      r"spoke|speaking|condemned|criticised|criticized|according to)\b", re.I)
 # Words of a question that asks who spoke or what someone said ("List the officials quoted", "Contrast what Denmark
@@ -852,36 +852,74 @@ def speakers(text: str) -> list[tuple[int, int, frozenset[str]]]:
     >>> [(doc[a:b][:12], sorted(who)) for a, b, who in speakers(doc)]
     [('“It is hard,', ['ms', 'sherman']), ('The talks, d', ['mr', 'stoltenberg'])]
     """
-    out, referent, last = [], frozenset(), frozenset()
+    return [(a, b, who) for a, b, who, _ in _speech(text) if who]
+
+
+def _speech(text: str) -> list[tuple[int, int, frozenset[str], str]]:
+    """Each sentence that reports speech, with the names of its speaker (`speakers`) and the words that name or
+    describe the speaker as the text writes them ("Wendy Sherman, the US deputy secretary of state who"; a "she"'s,
+    those of whom she is); both empty where the speaker cannot be told."""
+    out, referent, last = [], (frozenset(), ""), (frozenset(), "")
     blanked = _QUOTATION.sub(lambda m: " " * len(m.group()), text)  # a quotation may run over sentences
     for a, b in sentences(text):
         plain = blanked[a:b]
         if not plain.strip(" .,;:\n"):  # a quotation alone: the last speaker's, as news texts write them
-            if last:
-                out.append((a, b, last))
-            continue
+            if last[0]:
+                out.append((a, b, *last))
+            continue  # (a quotation in a text of no speech is not counted)
         m = _SPEECH.search(plain)
         verb = min((x.start() for x in (_VERB.search(plain), _IRREGULAR.search(plain), m) if x), default=len(plain))
         subject = plain[:verb]
-        named = _names(subject, heads=True)
+        named = (_names(subject, heads=True), subject)
         if not m:
-            referent, last = named or referent, frozenset()
+            referent, last = named if named[0] else referent, (frozenset(), "")
             continue
         rest = re.split(r"[,;:.!?]", plain[m.end():], maxsplit=1)[0]
         if rest.split()[:1] == ["by"] or m.group().lower() == "according to":
-            who = _names(" ".join(rest.split()[:4]))
+            agent = " ".join(rest.split()[:4])
+            who = (_names(agent), agent)
         elif not subject.strip(" ,“”\"'‘’"):
-            who = _names(rest) if len(rest.split()) <= 4 else frozenset()
+            who = (_names(rest), rest) if len(rest.split()) <= 4 else (frozenset(), "")
         elif verb < m.start() and not re.search(r"(?:,|\band|\balso)\s*$", plain[:m.start()]):
-            who = frozenset()  # another verb's subject, and a speaker of its own: "… ended with diplomats saying"
+            who = (frozenset(), "")  # another verb's subject, a speaker of its own: "… ended with diplomats saying"
         elif _PRONOUN_SUBJECT.match(subject):
             who = referent
         else:
             who = named
-        if who:
-            out.append((a, b, who))
-        referent, last = named or referent, who
+        out.append((a, b, *who))
+        referent, last = named if named[0] else referent, who
     return out
+
+
+def unsaid(claim: str, citations: tuple[Citation, ...], text_of) -> bool:
+    """The claim has someone say something ("The British prime minister condemned Russia's aggression", "Ms Smith
+    said …") and no sentence it quotes, with the sentences back to whoever its "she" is, has a speaker the claim's
+    words before its verb describe (`_speech`; a name by what it also goes by: "British" for "UK"). False where
+    the claim's first verb does not report speech, or its subject is a pronoun or long. "What did the British prime
+    minister say about Crimea?" was answered with Liz Truss's words, the UK Foreign Secretary's, shown (the answer
+    check: P(yes) above its bar; no word of the claim missing from its quote but the subject's).
+
+    >>> src = "Following the meeting, UK Foreign Secretary Liz Truss condemned Russia's aggression."
+    >>> c = (Citation(1, "c", "d", 0, len(src), src),)
+    >>> unsaid("The British prime minister condemned Russia's aggression.", c, lambda d: src)
+    True
+    >>> unsaid("The British foreign secretary condemned Russia's aggression.", c, lambda d: src)
+    False
+    >>> unsaid("Ms Truss condemned Russia's aggression.", c, lambda d: src)
+    False
+    """
+    plain = _QUOTATION.sub(" ", without_yes_no(claim))
+    m = _SPEECH.search(plain)
+    first = min((x.start() for x in (_VERB.search(plain), _IRREGULAR.search(plain), m) if x), default=0)
+    subject = plain[:m.start()] if m and first == m.start() and m.group().lower() != "according to" else ""
+    if not stems(subject) or len(subject.split()) > 8 or _PRONOUN_SUBJECT.match(subject):
+        return False
+    names = key_terms(subject)  # "Jens Stoltenberg" is "Mr Stoltenberg" (any word of a name), the rest each word
+    roles = stems(subject) - stems(" ".join(m.group() for m in _NAME.finditer(subject)))
+    said = _speech(context(citations, text_of, REACH))
+    if any(not by for *_, by in said):  # a speaker who cannot be told
+        return False
+    return not any(_holds(by, names) and roles <= stems(by) | _pool(by) for *_, by in said)
 
 
 _PREPOSITION = re.compile(r"\b(?:to|of|for|in|at|from|with|on|about|over|regarding|against)\s+(?:the\s+)?$", re.I)

@@ -33,6 +33,7 @@ def write_chart(path: Path, metrics: dict, totals: list[float]) -> None:
 # Who withheld an answer, by stage (metrics.STAGES; every abstained record from `qa eval` has one of these).
 WHO = {"gate": "the retrieval gate (no model pass)", "model": "the model", "citations": "the citation check",
        "premise": "the premise check (the quote says the opposite of a word of the question)",
+       "speaker": "the speaker check (the quote has no one the claim names say it)",
        "check": "the answer check", "agree": "the shortest-answer reading of the quote",
        "entail": "the entailment check of a negated claim",
        "polarity": "the yes/no check on the quoted sentences", "items": "the check of each list item",

@@ -402,3 +402,18 @@ def test_in_a_collection_each_side_reads_its_speaker_s_sentences_nearest_the_que
     assert "Denmark’s delegation to Nato said" in first and "Julianne" not in first
     assert "Julianne Smith, the US ambassador" in second and "Denmark" not in second and len(second) < 600
     assert answer.text == DENMARK + " " + SMITH.replace("[1]", "[2]")
+
+
+def test_a_claim_that_has_someone_say_what_another_said_is_withheld_without_a_model_pass(toy_config):
+    # natodev's false premise "What did the British prime minister say about Crimea?" was answered with the words of
+    # Liz Truss, the UK Foreign Secretary, and shown: every word of the claim but its subject is in the quote
+    said = "condemned Russia's “aggression and destabilising activity”, saying Nato was pushing back [1]."
+    gen = ScriptedGenerator(["The British prime minister " + said])
+    config = replace(toy_config, min_support=0.5, whole_chars=12000)  # the article read whole, as there
+    answer = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(
+        "What did the British prime minister say about Crimea?")
+    assert answer.abstained and stage(answer) == "speaker" and gen.checks == []
+    # the same words given to whom the source gives them stand (the answer check is then read)
+    gen = ScriptedGenerator(["The UK Foreign Secretary " + said])
+    answer = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask("What did the UK Foreign Secretary condemn?")
+    assert not answer.abstained and "speaker_s" not in answer.timings and len(gen.checks) >= 1
