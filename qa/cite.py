@@ -866,7 +866,7 @@ def _speech(text: str) -> list[tuple[int, int, frozenset[str], str]]:
         if not plain.strip(" .,;:\n"):  # a quotation alone: the last speaker's, as news texts write them
             if last[0]:
                 out.append((a, b, *last))
-            continue  # (a quotation in a text of no speech is not counted)
+            continue  # (after no speaker: not told)
         m = _SPEECH.search(plain)
         verb = min((x.start() for x in (_VERB.search(plain), _IRREGULAR.search(plain), m) if x), default=len(plain))
         subject = plain[:verb]
