@@ -868,7 +868,7 @@ def _speech(text: str) -> list[tuple[int, int, frozenset[str], str]]:
                 out.append((a, b, *last))
             continue  # (after no speaker: not told)
         m = _SPEECH.search(plain)
-        verb = min((x.start() for x in (_VERB.search(plain), _IRREGULAR.search(plain), m) if x), default=len(plain))
+        verb = _first_verb(plain, m)
         subject = plain[:verb]
         named = (_names(subject, heads=True), subject)
         if not m:
@@ -891,6 +891,12 @@ def _speech(text: str) -> list[tuple[int, int, frozenset[str], str]]:
     return out
 
 
+def _first_verb(plain: str, speech) -> int:
+    """Where a sentence's subject ends: its first verb (`_VERB`, `_IRREGULAR`, or the speech verb found), else
+    its end."""
+    return min((x.start() for x in (_VERB.search(plain), _IRREGULAR.search(plain), speech) if x), default=len(plain))
+
+
 def unsaid(claim: str, citations: tuple[Citation, ...], text_of) -> bool:
     """The claim has someone say something ("The British prime minister condemned Russia's aggression", "Ms Smith
     said …") and no sentence it quotes, with the sentences back to whoever its "she" is, has a speaker the claim's
@@ -910,12 +916,12 @@ def unsaid(claim: str, citations: tuple[Citation, ...], text_of) -> bool:
     """
     plain = _QUOTATION.sub(" ", without_yes_no(claim))
     m = _SPEECH.search(plain)
-    first = min((x.start() for x in (_VERB.search(plain), _IRREGULAR.search(plain), m) if x), default=0)
-    subject = plain[:m.start()] if m and first == m.start() and m.group().lower() != "according to" else ""
+    speaks_first = m and _first_verb(plain, m) == m.start() and m.group().lower() != "according to"
+    subject = plain[:m.start()] if speaks_first else ""
     if not stems(subject) or len(subject.split()) > 8 or _PRONOUN_SUBJECT.match(subject):
         return False
     names = key_terms(subject)  # "Jens Stoltenberg" is "Mr Stoltenberg" (any word of a name), the rest each word
-    roles = stems(subject) - stems(" ".join(m.group() for m in _NAME.finditer(subject)))
+    roles = stems(subject) - _name_stems(subject)
     said = _speech(context(citations, text_of, REACH))
     if any(not by for *_, by in said):  # a speaker who cannot be told
         return False

@@ -175,9 +175,9 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
         if m.start() == 0:  # "Did Grushko": the name is "Grushko"; "Sherman" opening the question is not known
             name = name.split(None, 1)[1] if " " in name else ""
         [key] = key_terms(name) or [frozenset()]
-        if not key or is_governed(question, m.start()) or not any(key & who for s in said.values() for *_, who in s):
+        if not key or is_governed(question, m.start()):
             continue  # "… said about Nato membership": what they spoke of, not who spoke
-        runs = []
+        runs = []  # [doc, start, end] of each run of neighbouring sentences this one speaks in
         for doc, spans in said.items():
             text = text_of(doc)
             for a, b, who in spans:
@@ -186,7 +186,8 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
                         runs[-1][2] = b
                     else:
                         runs.append([doc, a, b])
-        out.append((re.sub(r"['’]s$", "", name), runs, m.start(), m.end()))
+        if runs:  # a name that says nothing in the documents is not a side
+            out.append((re.sub(r"['’]s$", "", name), runs, m.start(), m.end()))
     if joined:  # each next to another, "and", "or" or a comma between
         near = [i for i, (*_, a, b) in enumerate(out) if any(
             _JOINS.fullmatch(question[min(b, y):max(a, x)]) for j, (*_, x, y) in enumerate(out) if j != i)]
