@@ -19,7 +19,7 @@ from typing import Iterator
 from . import cite, documents, index as index_mod, kinds, models, prompts, steps
 from .config import Config
 from .errors import BadQuestion, DocumentError, QAError
-from .retrieve import Retriever, best_sentences, sides as speakers_sides
+from .retrieve import Retriever, best_sentences, sides as speakers_sides, spoken
 from .types import Answer, Chunk, Passage, Stage
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
@@ -180,6 +180,11 @@ class Pipeline:
             sides = self._nearest(q, sides)
         if sides:
             kind, passages = kinds.KINDS["compare"], [p for _, side in sides for p in side]
+        # what one named speaker said, summed up: that one's sentences themselves, each cited (retrieve.spoken); the
+        # 1.5B, given the whole article, wrote one of them ("Give an overview of what Jens Stoltenberg said")
+        picked = spoken(q, passages, documents.text_of) if kind.name == "summary" and not sides else []
+        if picked:
+            passages = picked
         max_tokens, told = kind.max_tokens or self.config.max_tokens, kind.instruction
         timings = {"retrieve_s": time.perf_counter() - t0}
         replies, first = [], None
@@ -187,7 +192,12 @@ class Pipeline:
         asks = [(prompts.answer_messages(q, side, prompts.SIDE.format(name=name), documents.title), side, before)
                 for (name, side), before in zip(sides, _offsets(sides))] or [
             (prompts.answer_messages(q, passages, told, documents.title), passages, 0)]
-        for messages, side, before in asks:
+        if picked:
+            said = _in_their_words(picked)
+            timings["first_token_s"] = (first := time.perf_counter()) - t0
+            replies.append((said, passages, 0))
+            yield said
+        for messages, side, before in [] if picked else asks:
             if replies:
                 yield "\n"
             said = []
@@ -368,6 +378,21 @@ class Pipeline:
 # (retrieve.sides): a yes/no's reply is one Yes or No, a list's items are checked one by one
 _NOT_BY_SIDE = ("yesno", "list")
 _SIDE_BY_SIDE = ("compare", "twopart")  # other kinds only where the question joins the names ("Sherman and Truss")
+
+
+def _in_their_words(picked: list[Passage]) -> str:
+    """Sentences quoted whole as a reply, each with its passage number before its full stop.
+
+    >>> _in_their_words([Passage(Chunk("a", "d", 0, 8, "He left."), 0.0), Passage(Chunk("b", "d", 9, 22, "“Go,” he said"), 0.0),
+    ...                  Passage(Chunk("c", "d", 23, 30, "“Stop.”"), 0.0)])
+    'He left [1]. “Go,” he said [2]. “Stop.” [3]'
+    """
+    out = []
+    for n, p in enumerate(picked, 1):
+        text = " ".join(p.chunk.text.split())
+        end = text[-1] if text[-1:] in ".!?" else "" if text[-2:-1] in (".", "!", "?") else "."
+        out.append(f"{text.rstrip('.!?')} [{n}]{end}")
+    return " ".join(out)
 
 
 def _offsets(sides) -> list[int]:

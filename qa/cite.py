@@ -897,6 +897,9 @@ def _first_verb(plain: str, speech) -> int:
     return min((x.start() for x in (_VERB.search(plain), _IRREGULAR.search(plain), speech) if x), default=len(plain))
 
 
+_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame)\b\.?\s*")
+
+
 def unsaid(claim: str, citations: tuple[Citation, ...], text_of) -> bool:
     """The claim has someone say something ("The British prime minister condemned Russia's aggression", "Ms Smith
     said …") and no sentence it quotes, with the sentences back to whoever its "she" is, has a speaker the claim's
@@ -913,13 +916,21 @@ def unsaid(claim: str, citations: tuple[Citation, ...], text_of) -> bool:
     False
     >>> unsaid("Ms Truss condemned Russia's aggression.", c, lambda d: src)
     False
+    >>> talks = "The talks, described by Mr Stoltenberg as “a defining moment”, were held in Brussels."
+    >>> by = (Citation(1, "c", "d", 0, len(talks), talks),)
+    >>> unsaid(talks, by, lambda d: talks), unsaid(talks.replace("Stoltenberg", "Grushko"), by, lambda d: talks)
+    (False, True)
     """
     plain = _QUOTATION.sub(" ", without_yes_no(claim))
     m = _SPEECH.search(plain)
     speaks_first = m and _first_verb(plain, m) == m.start() and m.group().lower() != "according to"
     subject = plain[:m.start()] if speaks_first else ""
+    after = re.split(r"[,;:.!?]", plain[m.end():], maxsplit=1)[0].split() if speaks_first else []
+    if after[:1] == ["by"]:  # "The talks, described by Mr Stoltenberg as …": the agent speaks, as in `_speech`
+        subject = " ".join(after[:4])
     if not stems(subject) or len(subject.split()) > 8 or _PRONOUN_SUBJECT.match(subject):
         return False
+    subject = _TITLE.sub("", subject)  # "Mr Grushko" is not "Mr Stoltenberg"
     names = key_terms(subject)  # "Jens Stoltenberg" is "Mr Stoltenberg" (any word of a name), the rest each word
     roles = stems(subject) - _name_stems(subject)
     said = _speech(context(citations, text_of, REACH))

@@ -164,6 +164,50 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
     1.5B given the whole article, or both speakers' sentences at once, wrote one speaker's words for both ("Denmark
     said Washington would push back …" of Julianne Smith's words); it is asked of each side alone (api.Pipeline)."""
     from .chunk import chunk_id
+
+    out = _named_speakers(question, passages, text_of)
+    if joined:  # each next to another, "and", "or" or a comma between
+        near = [i for i, (*_, a, b) in enumerate(out) if any(
+            _JOINS.fullmatch(question[min(b, y):max(a, x)]) for j, (*_, x, y) in enumerate(out) if j != i)]
+        out = [out[i] for i in near]
+    if len(out) < 2:
+        return []
+    texts = {(d, a, b): text_of(d)[a:b] for _, runs, *_ in out for d, a, b in runs}
+    everyone = " ".join(texts.values())
+    return [(name, [Passage(Chunk(chunk_id(d, a, b, texts[d, a, b]), d, a, b, texts[d, a, b]), 0.0, 0.0, everyone)
+                    for d, a, b in runs]) for name, runs, *_ in out]
+
+
+SPOKEN = 3  # sentences `spoken` picks
+
+
+def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) -> list[Passage]:
+    """For a question about what one named speaker said ("Give an overview of what Jens Stoltenberg said"): up
+    to `most` sentences of the passages' documents in which that one speaks (cite.speakers), one passage each, in
+    document order: those holding most of the question's other content words ("… said about Nato membership"),
+    and of those the first. Empty where the question does not ask what was said, or names no one, or more than
+    one, who speaks in the documents. Each passage's context is all that speaker's sentences, which hold the name
+    for the citation check of a "He later said …"."""
+    from .chunk import chunk_id, sentences
+    from .cite import stems
+
+    out = _named_speakers(question, passages, text_of)
+    if len(out) != 1:
+        return []
+    name, runs, *_ = out[0]
+    found = [(d, a, b) for d, x, y in runs for a, b in sentences(text_of(d), x, y)]
+    asked = stems(question) - stems(name)
+    order = {k: i for i, k in enumerate(found)}
+    best = sorted(found, key=lambda k: (-len(asked & stems(text_of(k[0])[k[1]:k[2]])), order[k]))[:most]
+    everyone = " ".join(text_of(d)[a:b] for d, a, b in runs)
+    return [Passage(Chunk(chunk_id(d, a, b, text_of(d)[a:b]), d, a, b, text_of(d)[a:b]), 0.0, 0.0, everyone)
+            for d, a, b in sorted(best, key=order.get)]
+
+
+def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tuple[str, list[list], int, int]]:
+    """Each name in a question that asks what was said (cite.ASKS_SAID) who speaks in the passages' documents
+    (cite.speakers), with the [doc, start, end] runs of neighbouring sentences in which it speaks, and where the
+    name is in the question. Not a name that is only the topic ("… said about Nato membership")."""
     from .cite import _NAME, ASKS_SAID, is_governed, key_terms, speakers
 
     if not ASKS_SAID.search(question):
@@ -188,13 +232,4 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
                         runs.append([doc, a, b])
         if runs:  # a name that says nothing in the documents is not a side
             out.append((re.sub(r"['’]s$", "", name), runs, m.start(), m.end()))
-    if joined:  # each next to another, "and", "or" or a comma between
-        near = [i for i, (*_, a, b) in enumerate(out) if any(
-            _JOINS.fullmatch(question[min(b, y):max(a, x)]) for j, (*_, x, y) in enumerate(out) if j != i)]
-        out = [out[i] for i in near]
-    if len(out) < 2:
-        return []
-    texts = {(d, a, b): text_of(d)[a:b] for _, runs, *_ in out for d, a, b in runs}
-    everyone = " ".join(texts.values())
-    return [(name, [Passage(Chunk(chunk_id(d, a, b, texts[d, a, b]), d, a, b, texts[d, a, b]), 0.0, 0.0, everyone)
-                    for d, a, b in runs]) for name, runs, *_ in out]
+    return out
