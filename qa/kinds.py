@@ -74,8 +74,10 @@ def itemize(reply: str) -> str:
 
     >>> itemize("Jens Stoltenberg [1], Alexander Grushko [3] and Wendy Sherman [9].")
     'Jens Stoltenberg [1]\nAlexander Grushko [3]\nWendy Sherman [9].'
+    >>> itemize("Risk reduction [1] Improved communication [2] Arms control [2]")
+    'Risk reduction [1]\nImproved communication [2]\nArms control [2]'
     """
-    return re.sub(r"(\[\d+(?:\s*,\s*\d+)*\])\s*(?:[,;]\s*(?:and\s+)?|and\s+)", "\\1\n", reply)
+    return re.sub(r"(\[\d+(?:\s*,\s*\d+)*\])(?:\s*(?:[,;]\s*(?:and\s+)?|and\s+)|[ \t]+(?=[A-Z]))", "\\1\n", reply)
 
 
 def polarity_of(reply: str) -> str:
