@@ -240,6 +240,16 @@ class Pipeline:
             now = time.perf_counter()
             checked = run() or checked
             timings["denied_s"] = time.perf_counter() - now
+        said = self._spoken_instead(q, kind, raw, checked, passages)
+        if said:  # what one named speaker said, withheld: that speaker's sentence nearest the question, quoted
+            yield Stage("spoken")
+            now = time.perf_counter()
+            yield (reply := _in_their_words(said))
+            tried = {"passages": said}
+            second = yield from self._checks(q, kind, cite.verify(reply, said, documents.text_of, q), tried, {})
+            timings["spoken_s"] = time.perf_counter() - now
+            if not second.abstained:
+                checked, raw, seen, passages, cited = second, reply, tried, said, {1}
         other = self._retry_passage(kind, raw, checked, passages, cited)
         if other is not None:  # a second chance on the best passage the withheld reply did not cite
             yield Stage("retry")
@@ -292,6 +302,16 @@ class Pipeline:
             timings[f"{name}_s"] = time.perf_counter() - now
             now = time.perf_counter()
         return checked
+
+    def _spoken_instead(self, q: str, kind, raw: str, checked, passages) -> list[Passage]:
+        """The sentence a withheld fact or reason about what one named speaker said is answered with instead: that
+        speaker's sentence sharing most of the question's other content words (retrieve.spoken), none where no
+        sentence shares one. Only for a reply that answered (not the model's own "The documents don't say."). "How
+        did Stoltenberg describe the talks in Brussels?": the 1.5B wrote Grushko's "a heart-to-heart" for him
+        (withheld), where "The talks in Brussels, described by Mr Stoltenberg as a “defining moment …”" says it."""
+        if not (checked.abstained and kind.one_answer and not cite.is_abstention(raw)):
+            return []
+        return spoken(q, passages, documents.text_of, most=1, sharing=True)
 
     def _retry_passage(self, kind, raw: str, checked, passages, cited: set[int]) -> Passage | None:
         """The passage a withheld reply gets a second chance on (config.retry): the best ranked one it did

@@ -108,6 +108,7 @@ def timing(t: dict) -> str:
 # What the bubble says while the pipeline is at a Stage (api.Pipeline.stream).
 WAIT = {"": "Searching the documents…", "reread": "The first reply did not match the source; reading the passage again…",
         "retry": "That answer did not hold up; reading the next passage…",
+        "spoken": "That answer did not hold up; quoting the speaker instead…",
         "premise": "Checking the question's words against the source…",
         "speaker": "Checking who said it…",
         "check": "Checking the answer against the source…", "agree": "Reading the answer from the source…",
@@ -117,7 +118,7 @@ WAIT = {"": "Searching the documents…", "reread": "The first reply did not mat
         "items": "Checking each item against the question…",
         "denied": "Looking for a sentence of the source that says no…"}
 # Stages after which a new reply streams in place of the one withheld (a re-read, a second chance)
-ANEW = ("reread", "retry")
+ANEW = ("reread", "retry", "spoken")
 
 
 def draft_html(raw: str, stage: str = "") -> str:

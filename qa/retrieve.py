@@ -181,11 +181,11 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
 SPOKEN = 3  # sentences `spoken` picks
 
 
-def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) -> list[Passage]:
+def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN, sharing: bool = False) -> list[Passage]:
     """For a question about what one named speaker said ("Give an overview of what Jens Stoltenberg said"): up
     to `most` sentences of the passages' documents in which that one speaks (cite.speakers), one passage each, in
     document order: those holding most of the question's other content words ("… said about Nato membership"),
-    and of those the first. Empty where the question does not ask what was said, or names no one, or more than
+    and of those the first; `sharing`, only those holding one at least. Empty where the question does not ask what was said, or names no one, or more than
     one, who speaks in the documents. Each passage's context is all that speaker's sentences, which hold the name
     for the citation check of a "He later said …"."""
     from .chunk import chunk_id, sentences
@@ -198,7 +198,8 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
     found = [(d, a, b) for d, x, y in runs for a, b in sentences(text_of(d), x, y)]
     asked = stems(question) - stems(name)
     order = {k: i for i, k in enumerate(found)}
-    best = sorted(found, key=lambda k: (-len(asked & stems(text_of(k[0])[k[1]:k[2]])), order[k]))[:most]
+    shared = {k: len(asked & stems(text_of(k[0])[k[1]:k[2]])) for k in found}
+    best = sorted((k for k in found if shared[k] or not sharing), key=lambda k: (-shared[k], order[k]))[:most]
     everyone = " ".join(text_of(d)[a:b] for d, a, b in runs)
     return [Passage(Chunk(chunk_id(d, a, b, text_of(d)[a:b]), d, a, b, text_of(d)[a:b]), 0.0, 0.0, everyone)
             for d, a, b in sorted(best, key=order.get)]
