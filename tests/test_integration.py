@@ -164,3 +164,15 @@ def test_what_two_speakers_said_is_answered_side_by_side_each_cited_to_its_own_s
     assert smith.startswith("Julianne Smith, the US ambassador to Nato, said") and "non-starters" in smith
     for c in a.citations:
         assert text_of(c.doc)[c.start:c.end] == c.quote
+
+
+def test_what_one_speaker_said_is_told_in_that_speaker_s_own_cited_sentences(real):
+    """Given the whole article, the 1.5B summed up Stoltenberg in one of his sentences, and answered how he described
+    the talks in Brussels with Grushko's "a heart-to-heart" (withheld): his own sentences answer both."""
+    a = real.ask("Give an overview of what Jens Stoltenberg said.")
+    assert not a.abstained and len({c.n for c in a.citations}) >= 2, a.text
+    for c in a.citations:
+        assert text_of(c.doc)[c.start:c.end] == c.quote and "Stoltenberg" in c.quote, c.quote
+    a = real.ask("How did Stoltenberg describe the talks in Brussels?")
+    assert not a.abstained and "defining moment" in a.text and "heart" not in a.text, a.text
+    assert [c.quote[:40] for c in a.citations] == ["The talks in Brussels, described by Mr S"]

@@ -417,3 +417,58 @@ def test_a_claim_that_has_someone_say_what_another_said_is_withheld_without_a_mo
     gen = ScriptedGenerator(["The UK Foreign Secretary " + said])
     answer = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask("What did the UK Foreign Secretary condemn?")
     assert not answer.abstained and "speaker_s" not in answer.timings and len(gen.checks) >= 1
+
+
+def test_what_one_named_speaker_said_summed_up_is_their_own_sentences_each_cited_with_no_model_reply(toy_config):
+    # given the whole article, the 1.5B wrote one of Stoltenberg's sentences for "Give an overview of what Jens
+    # Stoltenberg said.", and one of Grushko's for "What did Alexander Grushko say, in short?"
+    gen = ScriptedGenerator([])
+    p = Pipeline(replace(toy_config, min_support=0.5, whole_chars=12000), embedder=ToyEmbedder(), generator=gen)
+    *streamed, answer = p.stream("What did Alexander Grushko say, in short?")
+    assert gen.prompts == [] and len(gen.checks) >= 1  # no reply written; the answer check still reads it
+    assert not answer.abstained and [c.n for c in answer.citations] == [1, 2, 3]
+    assert answer.citations[0].quote.startswith("Russia's representative, deputy foreign minister Alexander Grushko")
+    assert answer.citations[2].quote.startswith("Mr Grushko said that any further deterioration")
+    text = p.text_of(answer.citations[0].doc)
+    assert all(text[c.start:c.end] == c.quote for c in answer.citations)
+    assert "".join(x for x in streamed if isinstance(x, str)) == answer.raw  # shown at once, as one piece
+    # the question's other words pick which of the speaker's sentences: "the veto" first, then in the order written
+    answer = p.ask("Summarise what Stoltenberg said about the veto.")
+    assert [c.quote[:24] for c in answer.citations] == [
+        "Jens Stoltenberg said 'R", "Alliance chief Jens Stol", "But he said Nato was “un"]
+    # the answer check reads it like any answer: a summary about what the speaker never spoke of is withheld
+    gen = ScriptedGenerator([], support=[0.2])
+    answer = Pipeline(replace(toy_config, min_support=0.5, whole_chars=12000), embedder=ToyEmbedder(),
+                      generator=gen).ask("Summarise what Wendy Sherman said about the weather.")
+    assert answer.abstained and stage(answer) == "check" and gen.prompts == []
+
+
+def test_a_summary_of_what_nobody_in_the_article_said_or_of_two_speakers_is_written_by_the_model(toy_config):
+    for q, prompts_sent in (("Summarise what Vladimir Putin said about the talks.", 1),
+                            ("Summarise the outcome of the talks.", 1),
+                            ("Summarise what Denmark and Julianne Smith said.", 2)):  # a side each (retrieve.sides)
+        gen = ScriptedGenerator([prompts.ABSTAIN, prompts.ABSTAIN])
+        Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(q)
+        assert len(gen.prompts) == prompts_sent, q
+
+
+def test_a_withheld_reply_to_what_one_speaker_said_gets_that_speaker_s_sentence_nearest_the_question(toy_config):
+    # the 1.5B answered "How did Stoltenberg describe the talks in Brussels?" with Grushko's "a heart-to-heart",
+    # withheld; the article's "The talks in Brussels, described by Mr Stoltenberg as …" answers it
+    wrong = 'Jens Stoltenberg described the talks in Brussels as "a heart-to-heart" [1].'
+    gen = ScriptedGenerator([wrong], support=[0.9, 0.2, 0.2])  # the entailment readings of its two sources say no
+    p = Pipeline(replace(toy_config, min_support=0.5, whole_chars=12000), embedder=ToyEmbedder(), generator=gen)
+    *streamed, answer = p.stream("How did Stoltenberg describe the talks in Brussels?")
+    assert Stage("spoken") in streamed and not answer.abstained and "spoken_s" in answer.timings
+    assert answer.text.startswith("The talks in Brussels, described by Mr Stoltenberg as a “defining moment")
+    assert [c.n for c in answer.citations] == [1] and answer.passages[0].chunk.text == answer.citations[0].quote
+    # none of the speaker's sentences shares a word with the question but the name: withheld, no second reading
+    gen = ScriptedGenerator(["Wendy Sherman said Russia brought nothing new [1]."], support=[0.2])
+    answer = Pipeline(replace(toy_config, min_support=0.5, whole_chars=12000), embedder=ToyEmbedder(),
+                      generator=gen).ask("What did Sherman say about China?")
+    assert answer.abstained and "spoken_s" not in answer.timings
+    # nor after the model's own "The documents don't say."
+    gen = ScriptedGenerator([prompts.ABSTAIN])
+    answer = Pipeline(replace(toy_config, min_support=0.5, whole_chars=12000), embedder=ToyEmbedder(),
+                      generator=gen).ask("How did Stoltenberg describe the talks in Brussels?")
+    assert answer.abstained and "spoken_s" not in answer.timings and gen.checks == []
