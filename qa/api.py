@@ -305,13 +305,14 @@ class Pipeline:
 
     def _spoken_instead(self, q: str, kind, raw: str, checked, passages) -> list[Passage]:
         """The sentence a withheld fact or reason about what one named speaker said is answered with instead: that
-        speaker's sentence sharing most of the question's other content words (retrieve.spoken), none where no
-        sentence shares one. Only for a reply that answered (not the model's own "The documents don't say."). "How
-        did Stoltenberg describe the talks in Brussels?": the 1.5B wrote Grushko's "a heart-to-heart" for him
-        (withheld), where "The talks in Brussels, described by Mr Stoltenberg as a “defining moment …”" says it."""
+        speaker's sentence sharing most of the question's topic words (retrieve.spoken), none where the question has
+        some and no sentence shares one. Only for a reply that answered (not the model's own "The documents don't
+        say."). "How did Stoltenberg describe the talks in Brussels?": the 1.5B wrote Grushko's "a heart-to-heart"
+        for him (withheld), where "The talks in Brussels, described by Mr Stoltenberg as a “defining moment …”"
+        says it."""
         if not (checked.abstained and kind.one_answer and not cite.is_abstention(raw)):
             return []
-        return spoken(q, passages, documents.text_of, most=1, sharing=True)
+        return spoken(q, passages, documents.text_of, most=1)
 
     def _retry_passage(self, kind, raw: str, checked, passages, cited: set[int]) -> Passage | None:
         """The passage a withheld reply gets a second chance on (config.retry): the best ranked one it did

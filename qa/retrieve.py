@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from dataclasses import replace
 
 import numpy as np
 
@@ -188,40 +187,32 @@ _ASIDE = ("compare comparison contrast differ difference different same similar 
           "spoke speak speaking threat threats threaten threatened warn warned warning")
 
 
-def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN, sharing: bool = False) -> list[Passage]:
+def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) -> list[Passage]:
     """For a question about what one named speaker said ("Give an overview of what Jens Stoltenberg said"): up
-    to `most` of the sentences of the passages' documents in which that one speaks (cite.speakers), picked by
-    `_nearest_said`. Empty where the question does not ask what was said, or names no one, or more than one, who
+    to `most` of the sentences of the passages' documents in which that one speaks (cite.speakers), one passage
+    each, in document order: those holding most of the question's content words but the speaker's name and its
+    words about the answer's shape or about speaking (`_ASIDE`: "… said about Nato membership" picks by "Nato"
+    and "membership"), and of those the first. Empty where the question has such words and no sentence holds one
+    ("What did Sherman say about China?"), or does not ask what was said, or names no one, or more than one, who
     speaks in the documents. Each passage's context is all that speaker's sentences, which hold the name for the
     citation check of a "He later said …"."""
-    from .chunk import chunk_id
+    from .chunk import chunk_id, sentences
+    from .cite import stems
 
     out = _named_speakers(question, passages, text_of)
     if len(out) != 1:
         return []
     name, runs, *_ = out[0]
     everyone = " ".join(text_of(d)[a:b] for d, a, b in runs)
-    said = [Passage(Chunk(chunk_id(d, a, b, text_of(d)[a:b]), d, a, b, text_of(d)[a:b]), 0.0, 0.0, everyone)
-            for d, a, b in runs]
-    return [replace(p, context=everyone) for p in _nearest_said(question, said, text_of, [name], most, sharing)]
-
-
-def _nearest_said(question: str, passages: list[Passage], text_of, names, most: int = 1,
-                 sharing: bool = False) -> list[Passage]:
-    """Up to `most` sentences of the passages (what speakers said), one passage each, in document order: those
-    holding most of the question's content words but the speakers' `names` and its words about the answer's shape
-    (`_ASIDE`: "… said about Nato membership" picks by "Nato" and "membership"), and of those the first. `sharing`:
-    where the question has such words, only sentences holding one ("What did Sherman say about China?": none)."""
-    from .chunk import chunk_id, sentences
-    from .cite import stems
-
-    found = [(p.chunk.doc, a, b) for p in passages for a, b in sentences(text_of(p.chunk.doc), p.chunk.start, p.chunk.end)]
-    asked = stems(question) - stems(" ".join(names)) - stems(_ASIDE)
+    found = [(d, a, b) for d, x, y in runs for a, b in sentences(text_of(d), x, y)]
+    asked = stems(question) - stems(name) - stems(_ASIDE)
     order = {k: i for i, k in enumerate(found)}
     shared = {k: len(asked & stems(text_of(k[0])[k[1]:k[2]])) for k in found}
-    best = sorted((k for k in found if shared[k] or not (sharing and asked)), key=lambda k: (-shared[k], order[k]))
-    return [Passage(Chunk(chunk_id(d, a, b, text_of(d)[a:b]), d, a, b, text_of(d)[a:b]), 0.0, 0.0)
-            for d, a, b in sorted(best[:most], key=order.get)]
+    best = sorted(found, key=lambda k: (-shared[k], order[k]))[:most]
+    if asked and not shared[best[0]]:
+        return []
+    return [Passage(Chunk(chunk_id(d, a, b, text_of(d)[a:b]), d, a, b, text_of(d)[a:b]), 0.0, 0.0, everyone)
+            for d, a, b in sorted(best, key=order.get)]
 
 
 def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tuple[str, list[list], int, int]]:

@@ -436,11 +436,17 @@ def test_what_one_named_speaker_said_summed_up_is_their_own_sentences_each_cited
     answer = p.ask("Summarise what Stoltenberg said about the veto.")
     assert [c.quote[:24] for c in answer.citations] == [
         "Jens Stoltenberg said 'R", "Alliance chief Jens Stol", "But he said Nato was “un"]
-    # the answer check reads it like any answer: a summary about what the speaker never spoke of is withheld
+    # the answer check reads it like any answer, and withholds what it does not read as answering the question
     gen = ScriptedGenerator([], support=[0.2])
-    answer = Pipeline(replace(toy_config, min_support=0.5, whole_chars=12000), embedder=ToyEmbedder(),
-                      generator=gen).ask("Summarise what Wendy Sherman said about the weather.")
+    config = replace(toy_config, min_support=0.5, whole_chars=12000)
+    answer = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(
+        "Summarise what Wendy Sherman said about Russia's economy.")
     assert answer.abstained and stage(answer) == "check" and gen.prompts == []
+    # a topic none of the speaker's sentences holds a word of: the model is asked, as for any summary
+    gen = ScriptedGenerator([prompts.ABSTAIN])
+    answer = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(
+        "Summarise what Wendy Sherman said about the weather.")
+    assert answer.abstained and stage(answer) == "model" and len(gen.prompts) == 1
 
 
 def test_a_summary_of_what_nobody_in_the_article_said_or_of_two_speakers_is_written_by_the_model(toy_config):
