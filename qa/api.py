@@ -192,11 +192,10 @@ class Pipeline:
         asks = [(prompts.answer_messages(q, side, prompts.SIDE.format(name=name), documents.title), side, before)
                 for (name, side), before in zip(sides, _offsets(sides))] or [
             (prompts.answer_messages(q, passages, told, documents.title), passages, 0)]
-        if picked:
-            said = _in_their_words(picked)
+        if picked:  # no reply to write: shown at once
             timings["first_token_s"] = (first := time.perf_counter()) - t0
-            replies.append((said, passages, 0))
-            yield said
+            replies.append((_in_their_words(picked), passages, 0))
+            yield replies[0][0]
         for messages, side, before in [] if picked else asks:
             if replies:
                 yield "\n"
@@ -240,16 +239,16 @@ class Pipeline:
             now = time.perf_counter()
             checked = run() or checked
             timings["denied_s"] = time.perf_counter() - now
-        said = self._spoken_instead(q, kind, raw, checked, passages)
-        if said:  # what one named speaker said, withheld: that speaker's sentence nearest the question, quoted
+        theirs = self._spoken_instead(q, kind, raw, checked, passages)
+        if theirs:  # what one named speaker said, withheld: that speaker's sentence nearest the question, quoted
             yield Stage("spoken")
             now = time.perf_counter()
-            yield (reply := _in_their_words(said))
-            tried = {"passages": said}
-            second = yield from self._checks(q, kind, cite.verify(reply, said, documents.text_of, q), tried, {})
+            yield (quoted := _in_their_words(theirs))
+            tried = {"passages": theirs}
+            second = yield from self._checks(q, kind, cite.verify(quoted, theirs, documents.text_of, q), tried, {})
             timings["spoken_s"] = time.perf_counter() - now
             if not second.abstained:
-                checked, raw, seen, passages, cited = second, reply, tried, said, {1}
+                checked, raw, seen, passages = second, quoted, tried, theirs
         other = self._retry_passage(kind, raw, checked, passages, cited)
         if other is not None:  # a second chance on the best passage the withheld reply did not cite
             yield Stage("retry")
