@@ -94,6 +94,8 @@ def timing(t: dict) -> str:
     '2.1 s · first token 0.9 s'
     >>> timing({"first_token_s": 0.8, "reread_s": 3.1, "total_s": 7.2})
     '7.2 s · first token 0.8 s · read twice (3.1 s)'
+    >>> timing({"first_token_s": 1.8, "spoken_s": 0.6, "total_s": 4.9})
+    '4.9 s · first token 1.8 s · speaker quoted (0.6 s)'
     """
     parts = [f"{t['total_s']:.1f} s"] if "total_s" in t else []
     if "first_token_s" in t:
@@ -102,6 +104,8 @@ def timing(t: dict) -> str:
         parts.append(f"read twice ({t['reread_s']:.1f} s)")
     if "retry_s" in t:  # the first answer was withheld: the question was asked again on another passage
         parts.append(f"second passage ({t['retry_s']:.1f} s)")
+    if "spoken_s" in t:  # the first answer was withheld: the speaker's own sentence was quoted
+        parts.append(f"speaker quoted ({t['spoken_s']:.1f} s)")
     return " · ".join(parts)
 
 
