@@ -179,9 +179,10 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
 
 
 SPOKEN = 3  # sentences `spoken` picks
-# Words of a question about the shape of its answer or about speaking, not about what was said: "Did Grushko and
-# Peskov take the same tone?" asks for no topic a sentence must share
-_ASIDE = ("compare comparison contrast differ difference different same similar tone overview summary summarise "
+# Words of a question about the shape of its answer, asking for it, or about speaking, not about what was said:
+# "Give an overview of Wendy Sherman's remarks" and "Did Grushko and Peskov take the same tone?" name no topic
+_ASIDE = ("give tell explain outline list article text document according key main up few sentence sentences make made "
+          "compare comparison contrast differ difference different same similar tone overview summary summarise "
           "summarize sum short brief gist main point points say says said saying describe described describes word "
           "words remark remarks comment comments commented statement statements stated quote quoted quotes told tell "
           "spoke speak speaking threat threats threaten threatened warn warned warning")

@@ -432,6 +432,11 @@ def test_what_one_named_speaker_said_summed_up_is_their_own_sentences_each_cited
     text = p.text_of(answer.citations[0].doc)
     assert all(text[c.start:c.end] == c.quote for c in answer.citations)
     assert "".join(x for x in streamed if isinstance(x, str)) == answer.raw  # shown at once, as one piece
+    # words that ask for the answer or shape it ("Give", "overview", "remarks", "in a few sentences") name no topic
+    for q, first in (("Give an overview of Wendy Sherman's remarks.", "Wendy Sherman, the US deputy"),
+                     ("In a few sentences, what did Peskov say?", "Kremlin spokesman Dmitry Peskov")):
+        answer = p.ask(q)
+        assert gen.prompts == [] and not answer.abstained and answer.citations[0].quote.startswith(first), q
     # the question's other words pick which of the speaker's sentences: "the veto" first, then in the order written
     answer = p.ask("Summarise what Stoltenberg said about the veto.")
     assert [c.quote[:24] for c in answer.citations] == [
