@@ -231,8 +231,10 @@ def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tup
         if m.start() == 0:  # "Did Grushko": the name is "Grushko"; "Sherman" opening the question is not known
             name = name.split(None, 1)[1] if " " in name else ""
         [key] = key_terms(name) or [frozenset()]
-        if not key or is_governed(question, m.start()):
-            continue  # "… said about Nato membership": what they spoke of, not who spoke
+        # "… said about Nato membership": what they spoke of, not who spoke; but "an overview of Sherman's remarks"
+        owner = re.search(r"['’]s$", name) and ASKS_SAID.match(question[m.end():].lstrip())
+        if not key or is_governed(question, m.start()) and not owner:
+            continue
         runs = []  # [doc, start, end] of each run of neighbouring sentences this one speaks in
         for doc, spans in said.items():
             text = text_of(doc)
