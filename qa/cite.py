@@ -799,12 +799,18 @@ def wrong_referent(claim: str, citation: Citation, text_of) -> bool:
     >>> c = Citation(1, "c", "d", doc.index("It"), len(doc), doc[doc.index("It"):])
     >>> wrong_referent("The US wants Nato forces withdrawn.", c, lambda d: doc), wrong_referent("Russia wants Nato forces withdrawn.", c, lambda d: doc)
     (True, False)
+    >>> wrong_referent("The US wanted Nato forces withdrawn.", c, lambda d: doc)
+    True
     """
     doc = text_of(citation.doc)
     run = _sentence_run(doc, citation.start, citation.end, REACH)
     quoted = " ".join(doc[run[-1][0]:run[-1][1]].split()) if run else ""
     m = _PERSONAL.match(quoted)
-    at = claim.lower().find(" " + m.group(1).lower() + " ") if m else -1
+    verb, after = m.group(1).lower().split() if m else ("", "")
+    # the claim's copy of the words after the pronoun, its verb in any tense ("wanted" for "wants")
+    root = min(stems(verb), key=len, default=verb)  # "want" for "wants"; a stopword ("is", "said") as written
+    copy = re.search(rf"\s{re.escape(root)}\w*\s+{re.escape(after)}(?!\w)", claim.lower()) if m else None
+    at = copy.start() if copy else -1
     names = key_terms(claim[:at]) if at > 0 else []
     if not names:
         return False
