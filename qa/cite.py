@@ -638,7 +638,8 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
       following Moscow's annexation of Crimea"), words its sources lack, the question's too; "before" and
       "after" count as words here;
     - with `stitched`, a claim cited to several source sentences (not several quotes of one): read against
-      each on its own;
+      each on its own (`_alone`), and only a sure yes (SURE) keeps it; so too a claim that takes words from the
+      sentences before its quote that tell who its "she" is (`_spilled`), read against the quote alone;
     - a claim that links a reason to what it explains (`CAUSAL`) where the question did not: read against its
       sources together, whose words alone cannot show that they state the link, or which way it goes.
 
@@ -666,8 +667,13 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
         if not _holds(source, claim_terms(bare, question, source)) or all(
                 wrong_referent(bare, c, text_of) for c in cites):
             out.append((said, [], 1.0))
-        elif stitched and len(apart := list(dict.fromkeys(context((c,), text_of, REACH) for c in cites))) > 1:
-            out.append((said, apart, 0.5))  # several quotes of one sentence are one source
+        elif stitched and len(list(dict.fromkeys(context((c,), text_of, REACH) for c in cites))) > 1:
+            # several quotes of one sentence are one source; each source read without the others, and only a
+            # sure yes keeps it: a claim that needed two sentences is rarely stated by one (the 1.5B read "a further
+            # military incursion would come with a severe cost" as stating that the build-up would, P(yes) 0.69)
+            out.append((said, list(dict.fromkeys(_alone(c, cites, text_of) for c in cites)), SURE))
+        elif own := _spilled(bare, cites, text_of, question):
+            out.append((said, [own], SURE))
         else:
             words = stems(bare) | _order_words(bare)
             # a bare name or noun ("Jens Stoltenberg", a list's item) states nothing a "not" could invert
@@ -679,6 +685,46 @@ def disputed(verified: Verified, text_of, stitched: bool = True,
                     question)) or _links(bare, question):
                 out.append((said, [source], 0.5))
     return out
+
+
+def _spilled(claim: str, cites, text_of, question: str = "") -> str:
+    """The quoted sentences alone, where the claim takes two or more of its words (not a name, not the question's)
+    from the sentences before them that only tell who their "she" is: stitched from those and the quote, as
+    "Russia's military build-up … would come with a severe cost on Russia's economy" was, quoted from Truss's
+    "She said that a further military incursion … would come with a severe cost …", its "military build-up"
+    from the sentence naming her. Else "".
+
+    >>> doc = "Truss said the build-up was unacceptable. She said an incursion would cost Russia dearly."
+    >>> c = (Citation(1, "c", "d", 42, 88, doc[42:88]),)
+    >>> _spilled("The build-up was unacceptable and would cost Russia dearly.", c, lambda d: doc)
+    'She said an incursion would cost Russia dearly.'
+    >>> _spilled("Truss said an incursion would cost Russia dearly.", c, lambda d: doc)
+    ''
+    """
+    own, back = context(cites, text_of, reach=0), context(cites, text_of, REACH)
+    if own == back:
+        return ""
+    taken = (stems(claim) - stems(own) - stems(question) - _name_stems(claim)) & stems(back)
+    return own if len(taken) >= 2 else ""
+
+
+def _alone(c: Citation, cites, text_of) -> str:
+    """c's source read on its own, for a claim stitched from several: its sentence, with those back to whom its
+    "she" is (REACH), but not one that holds another of the claim's quotes, a source of its own. "Russia's
+    military build-up … would come with a severe cost on Russia's economy", stitched from Truss's "… said
+    Russia's military build-up … was unacceptable" and the "She said that a further military incursion … would
+    come with a severe cost …" after it, was read as stated by the second with the first before it (P(yes) 0.93).
+
+    >>> doc = "Truss said the build-up was unacceptable. She said an incursion would be costly."
+    >>> a, b = Citation(1, "c", "d", 0, 40, doc[:40]), Citation(2, "c", "d", 42, len(doc), doc[42:])
+    >>> _alone(b, (a, b), lambda d: doc), context((b,), lambda d: doc, REACH) == doc
+    ('She said an incursion would be costly.', True)
+    """
+    doc = text_of(c.doc)
+    own = _sentence_run(doc, c.start, c.end, 0)
+    theirs = {span for o in cites if o is not c and o.doc == c.doc for span in _sentence_run(doc, o.start, o.end, 0)}
+    return " ".join(" ".join(doc[x:y].split()) for x, y in _sentence_run(doc, c.start, c.end, REACH)
+                    if (x, y) in own or (x, y) not in theirs)
 
 
 def focus(answer: str, passages: list[Passage], text_of) -> Passage | None:

@@ -194,8 +194,10 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
     each, in document order: those holding most of the question's content words but the speaker's name and its
     words about the answer's shape or about speaking (`_ASIDE`: "… said about Nato membership" picks by "Nato"
     and "membership"), and of those the first. Empty where the question has such words and no sentence holds one
-    ("What did Sherman say about China?"), or does not ask what was said, or names no one, or more than one, who
-    speaks in the documents. Each passage's context is all that speaker's sentences, which hold the name for the
+    ("What did Sherman say about China?"), or, `most` 1, where another holds as many as the best ("What would
+    happen if Russia invaded Ukraine, according to Truss?": her build-up "was unacceptable" holds "Russia" and
+    "Ukraine", as her "further military incursion … would come with a severe cost" does), or where the question
+    does not ask what was said, or names no one, or more than one, who speaks in the documents. Each passage's context is all that speaker's sentences, which hold the name for the
     citation check of a "He later said …"."""
     from .chunk import chunk_id, sentences
     from .cite import stems
@@ -209,20 +211,26 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
     asked = stems(question) - stems(name) - stems(_ASIDE)
     order = {k: i for i, k in enumerate(found)}
     shared = {k: len(asked & stems(text_of(k[0])[k[1]:k[2]])) for k in found}
-    best = sorted(found, key=lambda k: (-shared[k], order[k]))[:most]
-    if asked and not shared[best[0]]:
-        return []
+    ranked = sorted(found, key=lambda k: (-shared[k], order[k]))
+    best = ranked[:most]
+    if asked and not shared[best[0]] or most == 1 and len(ranked) > 1 and shared[ranked[1]] == shared[best[0]]:
+        return []  # no sentence holds a topic word; or one asked for, and another holds as many
     return [Passage(Chunk(chunk_id(d, a, b, text_of(d)[a:b]), d, a, b, text_of(d)[a:b]), 0.0, 0.0, everyone)
             for d, a, b in sorted(best, key=order.get)]
+
+
+_ACCORDING = re.compile(r"\b(?i:according to)\s+(?:the\s+)?[A-Z]")  # "according to Truss", not "to the article"
 
 
 def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tuple[str, list[list], int, int]]:
     """Each name in a question that asks what was said (cite.ASKS_SAID) who speaks in the passages' documents
     (cite.speakers), with the [doc, start, end] runs of neighbouring sentences in which it speaks, and where the
-    name is in the question. Not a name that is only the topic ("… said about Nato membership")."""
+    name is in the question. Not a name that is only the topic ("… said about Nato membership"). A question
+    without a word for speaking may still name one after "according to" ("… according to Truss?"): that one only."""
     from .cite import _NAME, ASKS_SAID, is_governed, key_terms, speakers
 
-    if not ASKS_SAID.search(question):
+    asks = bool(ASKS_SAID.search(question))
+    if not asks and not _ACCORDING.search(question):
         return []
     said = {d: speakers(text_of(d)) for d in dict.fromkeys(p.chunk.doc for p in passages)}
     out = []
@@ -231,9 +239,11 @@ def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tup
         if m.start() == 0:  # "Did Grushko": the name is "Grushko"; "Sherman" opening the question is not known
             name = name.split(None, 1)[1] if " " in name else ""
         [key] = key_terms(name) or [frozenset()]
-        # "… said about Nato membership": what they spoke of, not who spoke; but "an overview of Sherman's remarks"
-        owner = re.search(r"['’]s$", name) and ASKS_SAID.match(question[m.end():].lstrip())
-        if not key or is_governed(question, m.start()) and not owner:
+        # "… said about Nato membership": what they spoke of, not who spoke; but "an overview of Sherman's remarks",
+        # "according to Truss"
+        according = re.search(r"\b(?i:according to)\s+(?:the\s+)?$", question[:m.start()])
+        speaks = re.search(r"['’]s$", name) and ASKS_SAID.match(question[m.end():].lstrip()) or according
+        if not key or is_governed(question, m.start()) and not speaks or not (asks or according):
             continue
         runs = []  # [doc, start, end] of each run of neighbouring sentences this one speaks in
         for doc, spans in said.items():

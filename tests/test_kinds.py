@@ -163,13 +163,19 @@ def test_stitched_claims_are_read_against_each_source_alone():
                       (Citation(1, "a", "d", 0, 35, text[0:35]), Citation(2, "b", "d", 36, 76, text[36:76])), False)
     assert cite.disputed(v, lambda doc: text) == [("Stoltenberg called it a heart-to-heart.",
                                                     ["Grushko called it a heart-to-heart.",
-                                                     "Stoltenberg called it a defining moment."], 0.5)]
+                                                     "Stoltenberg called it a defining moment."], cite.SURE)]
     assert cite.disputed(v, lambda doc: text, stitched=False) == []  # a list's items: the word test alone
     misnamed = cite.Verified("Stoltenberg called it a heart-to-heart [1].", v.citations[:1], False)
     assert cite.disputed(misnamed, lambda doc: text, question="Did Stoltenberg call it that?") == [
         ("Stoltenberg called it a heart-to-heart.", [], 1.0)]  # his name is not in the one sentence cited
     same = cite.Verified("Grushko called it a heart-to-heart [1].", v.citations[:1], False)
     assert cite.disputed(same, lambda doc: text) == []  # every word in its source, no negation: no model pass
+    # a source whose "she" reaches back over the other is read without it: each on its own
+    text = "Truss said the build-up was unacceptable. She said an incursion would cost Russia dearly."
+    v = cite.Verified("The build-up would cost Russia dearly [1] [2].",
+                      (Citation(1, "a", "d", 0, 40, text[0:40]), Citation(2, "b", "d", 42, 88, text[42:88])), False)
+    assert cite.disputed(v, lambda doc: text) == [("The build-up would cost Russia dearly.", [
+        "Truss said the build-up was unacceptable.", "She said an incursion would cost Russia dearly."], cite.SURE)]
 
 
 def test_a_reply_without_yes_or_no_and_other_kinds_skip_the_polarity_step(toy_config):
