@@ -403,7 +403,8 @@ _SIDE_BY_SIDE = ("compare", "twopart")  # other kinds only where the question jo
 def _in_their_words(picked: list[Passage]) -> str:
     """Sentences quoted whole as a reply, each with its passage number before its full stop.
 
-    >>> _in_their_words([Passage(Chunk("a", "d", 0, 8, "He left."), 0.0), Passage(Chunk("b", "d", 9, 22, "“Go,” he said"), 0.0),
+    >>> _in_their_words([Passage(Chunk("a", "d", 0, 8, "He left."), 0.0),
+    ...                  Passage(Chunk("b", "d", 9, 22, "“Go,” he said"), 0.0),
     ...                  Passage(Chunk("c", "d", 23, 30, "“Stop.”"), 0.0)])
     'He left [1]. “Go,” he said [2]. “Stop.” [3]'
     """

@@ -871,9 +871,9 @@ def wrong_referent(claim: str, citation: Citation, text_of) -> bool:
 
 
 # Words that report speech ("said", "told", "according to"; not "The French added to the population")
-_SPEECH = re.compile(r"(?<![-\w])(?:said|says|saying|told|tells|stated|added(?!\s+(?:to|up)\b)|described|describing|repeated|reiterated|"
-                     r"warned|insisted|argued|claimed|announced|noted|urged|replied|answered|responded|explained|"
-                     r"spoke|speaking|condemned|criticised|criticized|according to)\b", re.I)
+_SPEECH = re.compile(r"(?<![-\w])(?:said|says|saying|told|tells|stated|added(?!\s+(?:to|up)\b)|described|describing|"
+                     r"repeated|reiterated|warned|insisted|argued|claimed|announced|noted|urged|replied|answered|"
+                     r"responded|explained|spoke|speaking|condemned|criticised|criticized|according to)\b", re.I)
 # Words of a question that asks who spoke or what someone said ("List the officials quoted", "Contrast what Denmark
 # and Julianne Smith said", "Did Grushko and Peskov take the same tone?")
 ASKS_SAID = re.compile(r"\b(?:say|says|said|saying|describe|described|describes|words|remarks?|comments?|commented|"
@@ -903,7 +903,8 @@ def speakers(text: str) -> list[tuple[int, int, frozenset[str]]]:
     >>> doc = "Ms Sherman met Stefano Sannino. “It is hard,” she said. The talks, described by Mr Stoltenberg as vital."
     >>> [(doc[a:b][:12], sorted(who)) for a, b, who in speakers(doc)]
     [('“It is hard,', ['ms', 'sherman']), ('The talks, d', ['mr', 'stoltenberg'])]
-    >>> [(a, sorted(who)) for a, b, who in speakers("The French added to the population. “It grew,” Mr Weber added.")]
+    >>> doc = "The French added to the population. “It grew,” Mr Weber added."
+    >>> [(a, sorted(who)) for a, b, who in speakers(doc)]
     [(36, ['mr', 'weber'])]
     """
     return [(a, b, who) for a, b, who, _ in _speech(text) if who]

@@ -181,11 +181,11 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
 SPOKEN = 3  # sentences `spoken` picks
 # Words of a question about the shape of its answer, asking for it, or about speaking, not about what was said:
 # "Give an overview of Wendy Sherman's remarks" and "Did Grushko and Peskov take the same tone?" name no topic
-_ASIDE = ("give tell explain outline list article text document according key main up few sentence sentences make made "
-          "compare comparison contrast differ difference different same similar tone overview summary summarise "
-          "summarize sum short brief gist main point points say says said saying describe described describes word "
-          "words remark remarks comment comments commented statement statements stated quote quoted quotes told tell "
-          "spoke speak speaking threat threats threaten threatened warn warned warning")
+_ASIDE = ("give tell explain outline list article text document according key main up few sentence sentences make "
+          "made compare comparison contrast differ difference different same similar tone overview summary summarise "
+          "summarize sum short brief gist point points say says said saying describe described describes word words "
+          "remark remarks comment comments commented statement statements stated quote quoted quotes told spoke speak "
+          "speaking threat threats threaten threatened warn warned warning")
 
 
 def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) -> list[Passage]:
@@ -197,8 +197,8 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
     ("What did Sherman say about China?"), or, `most` 1, where another holds as many as the best ("What would
     happen if Russia invaded Ukraine, according to Truss?": her build-up "was unacceptable" holds "Russia" and
     "Ukraine", as her "further military incursion … would come with a severe cost" does), or where the question
-    does not ask what was said, or names no one, or more than one, who speaks in the documents. Each passage's context is all that speaker's sentences, which hold the name for the
-    citation check of a "He later said …"."""
+    does not ask what was said, or names no one, or more than one, who speaks in the documents. Each passage's
+    context is all that speaker's sentences, which hold the name for the citation check of a "He later said …"."""
     from .chunk import chunk_id, sentences
     from .cite import stems
 
