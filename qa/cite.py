@@ -81,7 +81,7 @@ def holds_phrase(reply: str, phrase: str, question: str, source: str) -> bool:
     around them may name the same thing another way ("the same message routing methodology", quoted;
     "packet switching", from "He called it packet switching" after it). Nor can a phrase that names
     nothing (none, an abstention, mostly the question's own words), or a reply that adds nothing to the
-    question's words.
+    question's words; and a phrase the source sets beside the reply's answer (`_apposed`) names the same thing.
 
     >>> q, s = "Who operates the voting equipment?", "A vote clerk sits by the Presiding Officer and operates it."
     >>> holds_phrase("The Presiding Officer operates the voting equipment [1].", "A vote clerk", q, s)
@@ -89,6 +89,9 @@ def holds_phrase(reply: str, phrase: str, question: str, source: str) -> bool:
     >>> [holds_phrase(r, p, q, s) for r, p in (("A vote clerk [1].", "vote clerk"), ("Smith [1].", "None."),
     ...                                        ("The Presiding Officer [1].", "the chair"))]
     [True, True, True]
+    >>> holds_phrase("Alexander Grushko described the talks [1].", "Russia's representative", "Who described the talks?",
+    ...              "Russia's representative, deputy foreign minister Alexander Grushko, described the talks.")
+    True
     """
     if is_abstention(phrase) or re.match(r"\W*none\b", phrase, re.I):
         return True
@@ -96,7 +99,32 @@ def holds_phrase(reply: str, phrase: str, question: str, source: str) -> bool:
     new, answered = said - asked, _beyond(reply, asked)
     if not new or not answered or len(new) < len(said & asked) or not new <= stems(source):
         return True
-    return bool(new & answered)
+    return bool(new & answered) or _apposed(phrase, answered, source)
+
+
+def _apposed(phrase: str, answered: set[str], source: str) -> bool:
+    """The phrase and a word of the reply name one thing in the source: both in a sentence's subject (before its
+    first verb), which sets names side by side between commas, with no "and" or "or" joining several:
+    "Russia's representative, deputy foreign minister Alexander Grushko, described the talks …" answers "Who
+    described the talks as a heart-to-heart?" with "Alexander Grushko" as well as with "Russia's representative".
+
+    >>> s = "Russia's representative, deputy foreign minister Alexander Grushko, described the talks."
+    >>> _apposed("Russia's representative", {"grushko"}, s), _apposed("Alexander Grushko", {"russia"}, s)
+    (True, True)
+    >>> _apposed("A vote clerk", {"presid"}, "A vote clerk sits by the Presiding Officer and operates it.")
+    False
+    >>> _apposed("Truss", {"sherman"}, "Ms Sherman, Ms Truss and Mr Grushko attended."), _apposed(
+    ...     "Sherman", {"grushko"}, "Grushko met Sherman, who said it was hard.")
+    (False, False)
+    """
+    said = stems(phrase)
+    for a, b in sentences(source):
+        plain = _QUOTATION.sub(" ", source[a:b])
+        subject = plain[:_first_verb(plain, _SPEECH.search(plain))]
+        if "," in subject and not re.search(r"\b(?:and|or)\b", subject) and said <= stems(subject) and (
+                stems(subject) & answered):
+            return True
+    return False
 
 
 def says_all(reply: str, source: str, question: str) -> bool:
