@@ -19,7 +19,7 @@ from typing import Iterator
 from . import cite, documents, index as index_mod, kinds, models, prompts, steps
 from .config import Config
 from .errors import BadQuestion, DocumentError, QAError
-from .retrieve import Retriever, best_sentences, sides as speakers_sides, spoken
+from .retrieve import Retriever, best_sentences, sides as speakers_sides, spoken, who_said
 from .types import Answer, Chunk, Passage, Stage
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
@@ -303,15 +303,21 @@ class Pipeline:
         return checked
 
     def _spoken_instead(self, q: str, kind, raw: str, checked, passages) -> list[Passage]:
-        """The sentence a withheld fact or reason about what one named speaker said is answered with instead: that
-        speaker's sentence sharing most of the question's topic words (retrieve.spoken), none where the question has
-        some and no sentence shares one. Only for a reply that answered (not the model's own "The documents don't
-        say."). "How did Stoltenberg describe the talks in Brussels?": the 1.5B wrote Grushko's "a heart-to-heart"
-        for him (withheld), where "The talks in Brussels, described by Mr Stoltenberg as a “defining moment …”"
-        says it."""
-        if not (checked.abstained and kind.one_answer and not cite.is_abstention(raw)):
+        """The sentence a withheld fact or reason about what someone said is answered with instead:
+        - about what one named speaker said, that speaker's sentence sharing most of the question's topic words
+          (retrieve.spoken), none where the question has some and no sentence shares one; not after the model's
+          own "The documents don't say.". "How did Stoltenberg describe the talks in Brussels?": the 1.5B wrote
+          Grushko's "a heart-to-heart" for him (withheld), where "The talks in Brussels, described by Mr Stoltenberg
+          as a “defining moment …”" says it;
+        - "Who said …?", the one sentence in which someone says (nearly) all the question's words, with the
+          speaker's name before it (retrieve.who_said): "Who said there can be no place for ultimatums?", which the
+          1.5B did not answer, is "Dmitry Peskov: “We are not negotiating …, any place for ultimatums here,” he
+          said."."""
+        if not (checked.abstained and kind.one_answer):
             return []
-        return spoken(q, passages, documents.text_of, most=1)
+        if cite.is_abstention(raw):  # the words may find whom the model did not ("Who said … ultimatums?")
+            return who_said(q, passages, documents.text_of)
+        return spoken(q, passages, documents.text_of, most=1) or who_said(q, passages, documents.text_of)
 
     def _retry_passage(self, kind, raw: str, checked, passages, cited: set[int]) -> Passage | None:
         """The passage a withheld reply gets a second chance on (config.retry): the best ranked one it did

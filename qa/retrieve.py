@@ -219,6 +219,48 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
             for d, a, b in sorted(best, key=order.get)]
 
 
+_WHO_SAID = re.compile(r"^\s*who\b", re.I)
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame"})
+
+
+def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
+    """For "Who said there can be no place for ultimatums?": the one sentence of the passages' documents in which
+    someone speaks (cite.speakers) that holds all the question's content words (not its words about speaking,
+    `_ASIDE`), or all but one of four or more, two at least, where no other speaker's holds as many, as a passage
+    whose text is the speaker's name (the longest in the words that name them) and that sentence: "Dmitry Peskov:
+    “We are not negotiating …,” he said." Its context is the sentences from the one naming the speaker. Empty for
+    a question that does not open with "Who" and ask who spoke, or where no sentence fits, or the one that does
+    negates what the question asks and the question does not."""
+    from .chunk import chunk_id
+    from .cite import _NAME, ASKS_SAID, _speech, negated, negations, stems
+
+    if not (_WHO_SAID.match(question) and ASKS_SAID.search(question)):
+        return []
+    asked = stems(question) - stems(_ASIDE) - {"who"}
+    found = []  # (shared, doc, start, end, who, the speaker's words)
+    for doc in dict.fromkeys(p.chunk.doc for p in passages):
+        text = text_of(doc)
+        for a, b, who, words in _speech(text):
+            if who:
+                found.append((len(asked & stems(text[a:b])), doc, a, b, who, words))
+    found.sort(key=lambda f: -f[0])  # the first written of those holding as many
+    best = found[0] if found else (0,)
+    if best[0] < max(2, len(asked) - (len(asked) >= 4)) or any(
+            f[0] == best[0] and not f[4] & best[4] - _TITLES for f in found):
+        return []  # not (nearly) all the question's words, or as many in what another speaker said
+    _, doc, a, b, _, words = best
+    if negated(text_of(doc)[a:b], asked) and not negations(question):
+        return []  # "Who said Russia intends to invade Ukraine?": Peskov "repeated Russia's denials that it intends …"
+    names = [m.group() for m in _NAME.finditer(words)]
+    if not names:
+        return []
+    text = text_of(doc)  # the speaker by the longest name the words give: "Alexander Grushko", not "Russia's"
+    said = re.sub(r"['’]s$", "", max(names, key=lambda n: len(n.split()))) + ": " + " ".join(text[a:b].split())
+    before = text.rfind(words.strip()[:40], 0, b) if words.strip() else -1
+    return [Passage(Chunk(chunk_id(doc, a, b, text[a:b]), doc, a, b, said), 0.0, 0.0,
+                    text[before if 0 <= before < a else a:b])]
+
+
 _ACCORDING = re.compile(r"\b(?i:according to)\s+(?:the\s+)?[A-Z]")  # "according to Truss", not "to the article"
 
 

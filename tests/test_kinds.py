@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from qa import cite, kinds, prompts
+from qa import cite, documents, kinds, prompts
 from qa.api import Pipeline
 from qa.evaluate import stage
 from qa.types import Citation, Stage
@@ -489,3 +489,21 @@ def test_a_withheld_reply_to_what_one_speaker_said_gets_that_speaker_s_sentence_
     answer = Pipeline(replace(toy_config, min_support=0.5, whole_chars=12000), embedder=ToyEmbedder(),
                       generator=gen).ask("How did Stoltenberg describe the talks in Brussels?")
     assert answer.abstained and "spoken_s" not in answer.timings and gen.checks == []
+
+
+def test_who_said_words_the_model_did_not_place_is_the_one_who_says_them_in_the_source(toy_config):
+    # the 1.5B answered "Who said there can be no place for ultimatums?" with "The documents don't say."
+    config = replace(toy_config, min_support=0.5, whole_chars=12000)
+    gen = ScriptedGenerator([prompts.ABSTAIN])
+    *streamed, answer = Pipeline(config, embedder=ToyEmbedder(), generator=gen).stream(
+        "Who said there can be no place for ultimatums?")
+    assert Stage("spoken") in streamed and not answer.abstained and len(gen.checks) >= 1  # the checks read it
+    assert answer.text.startswith("Dmitry Peskov: “We are not negotiating from a position of strength")
+    (c,) = answer.citations
+    assert c.quote.startswith("“We are not negotiating") and documents.text_of(c.doc)[c.start:c.end] == c.quote
+    # words nobody in the article says together, and words a speaker says only to deny them: no second chance
+    for q in ("Who said Russia would win the war?", "Who said Russia intends to invade Ukraine?",
+              "Who said the talks were held in Geneva?"):
+        gen = ScriptedGenerator([prompts.ABSTAIN])
+        answer = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q)
+        assert answer.abstained and "spoken_s" not in answer.timings and gen.checks == [], q
