@@ -219,7 +219,10 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
             for d, a, b in sorted(best, key=order.get)]
 
 
-_WHO_SAID = re.compile(r"^\s*who\b", re.I)
+# "Who said …", "Who has warned …": the speaker is what is asked (not "Who does Edward Said say is attacked?")
+_WHO_SAID = re.compile(r"^\s*who\s+(?:(?:has|had|did|also|first|later)\s+)?(?:said|say|says|described|describes|"
+                       r"told|tells|spoke|speaks|stated|states|warned|warns|threatened|threatens|quoted|commented|"
+                       r"claimed|called|repeated|insisted|denied|condemned|criticised|criticized)\b", re.I)
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame"})
 
 
@@ -229,12 +232,12 @@ def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
     `_ASIDE`), or all but one of four or more, two at least, where no other speaker's holds as many, as a passage
     whose text is the speaker's name (the longest in the words that name them) and that sentence: "Dmitry Peskov:
     “We are not negotiating …,” he said." Its context is the sentences from the one naming the speaker. Empty for
-    a question that does not open with "Who" and ask who spoke, or where no sentence fits, or the one that does
-    negates what the question asks and the question does not."""
+    a question that does not open by asking who spoke ("Who said", "Who has warned", `_WHO_SAID`), or where no
+    sentence fits, or the one that does negates what the question asks and the question does not."""
     from .chunk import chunk_id
-    from .cite import _NAME, ASKS_SAID, _speech, negated, negations, stems
+    from .cite import _NAME, _speech, negated, negations, stems
 
-    if not (_WHO_SAID.match(question) and ASKS_SAID.search(question)):
+    if not _WHO_SAID.match(question):
         return []
     asked = stems(question) - stems(_ASIDE) - {"who"}
     found = []  # (shared, doc, start, end, who, the speaker's words)
