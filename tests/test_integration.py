@@ -168,7 +168,8 @@ def test_what_two_speakers_said_is_answered_side_by_side_each_cited_to_its_own_s
 
 def test_what_one_speaker_said_is_told_in_that_speaker_s_own_cited_sentences(real):
     """Given the whole article, the 1.5B summed up Stoltenberg in one of his sentences, and answered how he described
-    the talks in Brussels with Grushko's "a heart-to-heart" (withheld): his own sentences answer both."""
+    the talks in Brussels with Grushko's "a heart-to-heart" (withheld): his own sentences answer both. Who said
+    what: the speaker of the sentence that says it."""
     a = real.ask("Give an overview of what Jens Stoltenberg said.")
     assert not a.abstained and len({c.n for c in a.citations}) >= 2, a.text
     for c in a.citations:
@@ -176,3 +177,9 @@ def test_what_one_speaker_said_is_told_in_that_speaker_s_own_cited_sentences(rea
     a = real.ask("How did Stoltenberg describe the talks in Brussels?")
     assert not a.abstained and "defining moment" in a.text and "heart" not in a.text, a.text
     assert [c.quote[:40] for c in a.citations] == ["The talks in Brussels, described by Mr S"]
+    # the 1.5B does not place these words; the sentence that says them, and who says it there, does
+    a = real.ask("Who said there can be no place for ultimatums?")
+    assert not a.abstained and a.text.startswith("Dmitry Peskov: “We are not negotiating"), a.text
+    # the shortest phrase the model copies ("Russia's representative") and the reply's name are one person
+    a = real.ask("Who described the talks as a heart-to-heart?")
+    assert not a.abstained and "Grushko" in a.text, a.text
