@@ -305,7 +305,7 @@ def test_no_shortest_answer_reading_for_a_yes_no_a_list_or_with_the_answer_check
 
     on = replace(toy_config, min_support=0.5, agree=1, retry=0)
     for config, question, reply in ((on, "Did Wendy Sherman lead the American delegation?", "Yes, " + SHERMAN),
-                                    (on, "Summarise what Wendy Sherman said.", SHERMAN),
+                                    (on, "Summarise the talks Wendy Sherman led.", SHERMAN),
                                     (replace(on, agree=0), "Who led the American delegation?", SHERMAN),
                                     (replace(on, min_support=0.0), "Who led the American delegation?", SHERMAN)):
         p = pipeline(config, reply, "Julianne Smith")
@@ -347,7 +347,7 @@ def test_no_second_chance_for_the_model_s_own_abstention_a_set_read_whole_a_yes_
     cases = [(on, "Who led the American delegation?", prompts.ABSTAIN),
              (replace(on, whole_chars=100_000), "Who led the American delegation?", SHERMAN),
              (on, "Did Wendy Sherman lead the American delegation?", "Yes, " + SHERMAN),
-             (on, "Summarise what Wendy Sherman said.", SHERMAN),
+             (on, "Summarise the talks Wendy Sherman led.", SHERMAN),
              (replace(on, retry=0), "Who led the American delegation?", SHERMAN),
              (replace(on, min_support=0.0), "Who led the American delegation?", "Bananas grow in Peru [1].")]
     for config, question, reply in cases:
