@@ -189,14 +189,15 @@ class Pipeline:
         timings = {"retrieve_s": time.perf_counter() - t0}
         replies, first = [], None
         self.prefill()
-        asks = [(prompts.answer_messages(q, side, prompts.SIDE.format(name=name), documents.title), side, before)
-                for (name, side), before in zip(sides, _offsets(sides))] or [
+        asks = [] if picked else [
+            (prompts.answer_messages(q, side, prompts.SIDE.format(name=name), documents.title), side, before)
+            for (name, side), before in zip(sides, _offsets(sides))] or [
             (prompts.answer_messages(q, passages, told, documents.title), passages, 0)]
         if picked:  # no reply to write: shown at once
             timings["first_token_s"] = (first := time.perf_counter()) - t0
             replies.append((_in_their_words(picked), passages, 0))
             yield replies[0][0]
-        for messages, side, before in [] if picked else asks:
+        for messages, side, before in asks:
             if replies:
                 yield "\n"
             said = []
@@ -315,9 +316,9 @@ class Pipeline:
           said."."""
         if not (checked.abstained and kind.one_answer):
             return []
-        if cite.is_abstention(raw):  # the words may find whom the model did not ("Who said … ultimatums?")
-            return who_said(q, passages, documents.text_of)
-        return spoken(q, passages, documents.text_of, most=1) or who_said(q, passages, documents.text_of)
+        # after the model's own abstention, only the words may find whom it did not ("Who said … ultimatums?")
+        theirs = [] if cite.is_abstention(raw) else spoken(q, passages, documents.text_of, most=1)
+        return theirs or who_said(q, passages, documents.text_of)
 
     def _retry_passage(self, kind, raw: str, checked, passages, cited: set[int]) -> Passage | None:
         """The passage a withheld reply gets a second chance on (config.retry): the best ranked one it did

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 from .chunk import chunk_id, sentences
@@ -938,10 +939,13 @@ def speakers(text: str) -> list[tuple[int, int, frozenset[str]]]:
     return [(a, b, who) for a, b, who, _ in _speech(text) if who]
 
 
-def _speech(text: str) -> list[tuple[int, int, frozenset[str], str]]:
+@lru_cache(maxsize=128)
+def _speech(text: str) -> tuple[tuple[int, int, frozenset[str], str], ...]:
     """Each sentence that reports speech, with the names of its speaker (`speakers`) and the words that name or
     describe the speaker as the text writes them ("Wendy Sherman, the US deputy secretary of state who"; a "she"'s,
-    those of whom she is); both empty where the speaker cannot be told."""
+    those of whom she is); both empty where the speaker cannot be told. Read once per text: a question about what
+    was said reads its documents' speakers for its sides, for one speaker and for who said it, and every
+    question of a chat the same documents'."""
     out, referent, last = [], (frozenset(), ""), (frozenset(), "")
     blanked = _QUOTATION.sub(lambda m: " " * len(m.group()), text)  # a quotation may run over sentences
     for a, b in sentences(text):
@@ -971,7 +975,7 @@ def _speech(text: str) -> list[tuple[int, int, frozenset[str], str]]:
             who = named
         out.append((a, b, *who))
         referent, last = named if named[0] else referent, who
-    return out
+    return tuple(out)
 
 
 def _first_verb(plain: str, speech) -> int:

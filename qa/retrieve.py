@@ -206,16 +206,17 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
     if len(out) != 1:
         return []
     name, runs, *_ = out[0]
-    everyone = " ".join(text_of(d)[a:b] for d, a, b in runs)
-    found = [(d, a, b) for d, x, y in runs for a, b in sentences(text_of(d), x, y)]
+    full = {d: text_of(d) for d, *_ in runs}  # read once each
+    everyone = " ".join(full[d][a:b] for d, a, b in runs)
+    found = [(d, a, b) for d, x, y in runs for a, b in sentences(full[d], x, y)]
     asked = stems(question) - stems(name) - stems(_ASIDE)
     order = {k: i for i, k in enumerate(found)}
-    shared = {k: len(asked & stems(text_of(k[0])[k[1]:k[2]])) for k in found}
+    shared = {k: len(asked & stems(full[k[0]][k[1]:k[2]])) for k in found}
     ranked = sorted(found, key=lambda k: (-shared[k], order[k]))
     best = ranked[:most]
     if asked and not shared[best[0]] or most == 1 and len(ranked) > 1 and shared[ranked[1]] == shared[best[0]]:
         return []  # no sentence holds a topic word; or one asked for, and another holds as many
-    return [Passage(Chunk(chunk_id(d, a, b, text_of(d)[a:b]), d, a, b, text_of(d)[a:b]), 0.0, 0.0, everyone)
+    return [Passage(Chunk(chunk_id(d, a, b, full[d][a:b]), d, a, b, full[d][a:b]), 0.0, 0.0, everyone)
             for d, a, b in sorted(best, key=order.get)]
 
 
@@ -240,9 +241,9 @@ def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
     if not _WHO_SAID.match(question):
         return []
     asked = stems(question) - stems(_ASIDE) - {"who"}
+    full = {d: text_of(d) for d in dict.fromkeys(p.chunk.doc for p in passages)}  # read once each
     found = []  # (shared, doc, start, end, who, the speaker's words)
-    for doc in dict.fromkeys(p.chunk.doc for p in passages):
-        text = text_of(doc)
+    for doc, text in full.items():
         for a, b, who, words in _speech(text):
             if who:
                 found.append((len(asked & stems(text[a:b])), doc, a, b, who, words))
@@ -252,12 +253,13 @@ def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
             f[0] == best[0] and not f[4] & best[4] - _TITLES for f in found):
         return []  # not (nearly) all the question's words, or as many in what another speaker said
     _, doc, a, b, _, words = best
-    if negated(text_of(doc)[a:b], asked) and not negations(question):
+    text = full[doc]
+    if negated(text[a:b], asked) and not negations(question):
         return []  # "Who said Russia intends to invade Ukraine?": Peskov "repeated Russia's denials that it intends …"
     names = [m.group() for m in _NAME.finditer(words)]
     if not names:
         return []
-    text = text_of(doc)  # the speaker by the longest name the words give: "Alexander Grushko", not "Russia's"
+    # the speaker by the longest name the words give: "Alexander Grushko", not "Russia's"
     said = re.sub(r"['’]s$", "", max(names, key=lambda n: len(n.split()))) + ": " + " ".join(text[a:b].split())
     before = text.rfind(words.strip()[:40], 0, b) if words.strip() else -1
     return [Passage(Chunk(chunk_id(doc, a, b, text[a:b]), doc, a, b, said), 0.0, 0.0,
@@ -277,7 +279,8 @@ def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tup
     asks = bool(ASKS_SAID.search(question))
     if not asks and not _ACCORDING.search(question):
         return []
-    said = {d: speakers(text_of(d)) for d in dict.fromkeys(p.chunk.doc for p in passages)}
+    full = {d: text_of(d) for d in dict.fromkeys(p.chunk.doc for p in passages)}  # read once each
+    said = {d: speakers(text) for d, text in full.items()}
     out = []
     for m in _NAME.finditer(question):
         name = m.group()
@@ -292,7 +295,7 @@ def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tup
             continue
         runs = []  # [doc, start, end] of each run of neighbouring sentences this one speaks in
         for doc, spans in said.items():
-            text = text_of(doc)
+            text = full[doc]
             for a, b, who in spans:
                 if key & who:
                     if runs and runs[-1][0] == doc and not text[runs[-1][2]:a].strip():
