@@ -61,6 +61,11 @@ def chunk_id(doc: str, start: int, end: int, text: str) -> str:
     return hashlib.sha1(f"{doc}\0{start}\0{end}\0{text}".encode()).hexdigest()[:16]
 
 
+def span(doc: str, text: str, start: int, end: int) -> Chunk:
+    """text[start:end] of the document `doc` (whose whole text is `text`) as a chunk, with its id."""
+    return Chunk(chunk_id(doc, start, end, text[start:end]), doc, start, end, text[start:end])
+
+
 def chunk_text(doc: str, text: str, size: int = 3, overlap: int = 1, max_chars: int = 800) -> list[Chunk]:
     """Windows of `size` sentences, neighbours sharing `overlap` sentences.
 
@@ -77,7 +82,7 @@ def chunk_text(doc: str, text: str, size: int = 3, overlap: int = 1, max_chars: 
         while len(window) > 1 and window[-1][1] - window[0][0] > max_chars:
             window = window[:-1]
         a, b = window[0][0], window[-1][1]
-        chunks.append(Chunk(chunk_id(doc, a, b, text[a:b]), doc, a, b, text[a:b]))
+        chunks.append(span(doc, text, a, b))
         if i + len(window) >= len(spans):
             break
         i = max(i + 1, i + len(window) - overlap)  # next window starts `overlap` sentences back

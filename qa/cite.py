@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from .chunk import chunk_id, sentences
+from .chunk import sentences, span
 from .prompts import ABSTAIN, MARKER
 from .retrieve import STOP, tokens
 from .types import Chunk, Citation, Passage
@@ -808,7 +808,7 @@ def _run_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _passage(doc: str, text: str, a: int, b: int, context: str = "") -> Passage:
-    return Passage(Chunk(chunk_id(doc, a, b, text[a:b]), doc, a, b, text[a:b]), 0.0, context=context)
+    return Passage(span(doc, text, a, b), 0.0, context=context)
 
 
 def _support(claim, numbers, passages, text_of, claim_text: str = "") -> list[tuple[int, tuple]]:

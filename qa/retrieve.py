@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from .types import Chunk, Passage
+from .types import Passage
 
 STOP = frozenset("""a an the and or but if of to in on at by for with from as is are was were be been being
 do does did has have had it its this that these those there their they them he she his her him we our you
@@ -106,7 +106,7 @@ def best_sentences(passages: list[Passage], question: str, embedder, text_of, bu
     its cosine with the question, plus its passage's rank prior; the best are kept until the budget is
     spent, then sentences next to each other in a document are joined into one passage, best first.
     The model reads fewer tokens (the cost of an answer on a collection) with the evidence kept."""
-    from .chunk import chunk_id, sentences
+    from .chunk import sentences, span
     from .documents import title
 
     # (doc, start, end) -> rank of the first passage holding it
@@ -141,12 +141,10 @@ def best_sentences(passages: list[Passage], question: str, embedder, text_of, bu
     out = []
     for g in groups:
         doc, a, b = g[0][0], g[0][1], g[-1][2]
-        text = full[doc][a:b]
         best = max(g, key=lambda k: score[k])
         # the dense score stays the retrieved passage's: the abstention gate (config.min_dense) reads it
         source = passages[spans[best]]
-        out.append(Passage(Chunk(chunk_id(doc, a, b, text), doc, a, b, text), score[best], source.dense,
-                           f"{title(doc)}\n{source.chunk.text}"))
+        out.append(Passage(span(doc, full[doc], a, b), score[best], source.dense, f"{title(doc)}\n{source.chunk.text}"))
     return out
 
 
@@ -163,7 +161,7 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
     "What did Stoltenberg say Nato and Russia had expressed the need to resume?", whose Russia speaks too). The
     1.5B given the whole article, or both speakers' sentences at once, wrote one speaker's words for both ("Denmark
     said Washington would push back …" of Julianne Smith's words); it is asked of each side alone (api.Pipeline)."""
-    from .chunk import chunk_id
+    from .chunk import span
 
     out = _named_speakers(question, passages, text_of)
     if joined:  # each next to another, "and", "or" or a comma between
@@ -172,10 +170,9 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
         out = [out[i] for i in near]
     if len(out) < 2:
         return []
-    texts = {(d, a, b): text_of(d)[a:b] for _, runs, *_ in out for d, a, b in runs}
-    everyone = " ".join(texts.values())
-    return [(name, [Passage(Chunk(chunk_id(d, a, b, texts[d, a, b]), d, a, b, texts[d, a, b]), 0.0, 0.0, everyone)
-                    for d, a, b in runs]) for name, runs, *_ in out]
+    full = {d: text_of(d) for _, runs, *_ in out for d, *_ in runs}  # read once each
+    everyone = " ".join(full[d][a:b] for _, runs, *_ in out for d, a, b in runs)
+    return [(name, [Passage(span(d, full[d], a, b), 0.0, 0.0, everyone) for d, a, b in runs]) for name, runs, *_ in out]
 
 
 SPOKEN = 3  # sentences `spoken` picks
@@ -199,7 +196,7 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
     "Ukraine", as her "further military incursion … would come with a severe cost" does), or where the question
     does not ask what was said, or names no one, or more than one, who speaks in the documents. Each passage's
     context is all that speaker's sentences, which hold the name for the citation check of a "He later said …"."""
-    from .chunk import chunk_id, sentences
+    from .chunk import sentences, span
     from .cite import stems
 
     out = _named_speakers(question, passages, text_of)
@@ -216,8 +213,7 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
     best = ranked[:most]
     if asked and not shared[best[0]] or most == 1 and len(ranked) > 1 and shared[ranked[1]] == shared[best[0]]:
         return []  # no sentence holds a topic word; or one asked for, and another holds as many
-    return [Passage(Chunk(chunk_id(d, a, b, full[d][a:b]), d, a, b, full[d][a:b]), 0.0, 0.0, everyone)
-            for d, a, b in sorted(best, key=order.get)]
+    return [Passage(span(d, full[d], a, b), 0.0, 0.0, everyone) for d, a, b in sorted(best, key=order.get)]
 
 
 # "Who said …", "Who has warned …": the speaker is what is asked (not "Who does Edward Said say is attacked?")
@@ -235,7 +231,9 @@ def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
     “We are not negotiating …,” he said." Its context is the sentences from the one naming the speaker. Empty for
     a question that does not open by asking who spoke ("Who said", "Who has warned", `_WHO_SAID`), or where no
     sentence fits, or the one that does negates what the question asks and the question does not."""
-    from .chunk import chunk_id
+    from dataclasses import replace
+
+    from .chunk import span
     from .cite import _NAME, _speech, negated, negations, stems
 
     if not _WHO_SAID.match(question):
@@ -255,15 +253,14 @@ def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
     _, doc, a, b, _, words = best
     text = full[doc]
     if negated(text[a:b], asked) and not negations(question):
-        return []  # "Who said Russia intends to invade Ukraine?": Peskov "repeated Russia's denials that it intends …"
+        return []  # "Who said Russia intends to invade Ukraine?": Peskov "repeated Russia's denials that it …"
     names = [m.group() for m in _NAME.finditer(words)]
     if not names:
         return []
     # the speaker by the longest name the words give: "Alexander Grushko", not "Russia's"
     said = re.sub(r"['’]s$", "", max(names, key=lambda n: len(n.split()))) + ": " + " ".join(text[a:b].split())
     before = text.rfind(words.strip()[:40], 0, b) if words.strip() else -1
-    return [Passage(Chunk(chunk_id(doc, a, b, text[a:b]), doc, a, b, said), 0.0, 0.0,
-                    text[before if 0 <= before < a else a:b])]
+    return [Passage(replace(span(doc, text, a, b), text=said), 0.0, 0.0, text[before if 0 <= before < a else a:b])]
 
 
 _ACCORDING = re.compile(r"\b(?i:according to)\s+(?:the\s+)?[A-Z]")  # "according to Truss", not "to the article"
