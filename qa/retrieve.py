@@ -220,7 +220,6 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
 _WHO_SAID = re.compile(r"^\s*who\s+(?:(?:has|had|did|also|first|later)\s+)?(?:said|say|says|described|describes|"
                        r"told|tells|spoke|speaks|stated|states|warned|warns|threatened|threatens|quoted|commented|"
                        r"claimed|called|repeated|insisted|denied|condemned|criticised|criticized)\b", re.I)
-_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame"})
 
 
 def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
@@ -234,7 +233,7 @@ def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
     from dataclasses import replace
 
     from .chunk import span
-    from .cite import _NAME, _speech, negated, negations, stems
+    from .cite import _NAME, TITLES, _speech, negated, negations, stems
 
     if not _WHO_SAID.match(question):
         return []
@@ -247,8 +246,8 @@ def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
                 found.append((len(asked & stems(text[a:b])), doc, a, b, who, words))
     found.sort(key=lambda f: -f[0])  # the first written of those holding as many
     best = found[0] if found else (0,)
-    if best[0] < max(2, len(asked) - (len(asked) >= 4)) or any(
-            f[0] == best[0] and not f[4] & best[4] - _TITLES for f in found):
+    speaker = best[4] - {t.lower() for t in TITLES} if found else set()  # "Mr Grushko" is not "Mr Stoltenberg"
+    if best[0] < max(2, len(asked) - (len(asked) >= 4)) or any(f[0] == best[0] and not f[4] & speaker for f in found):
         return []  # not (nearly) all the question's words, or as many in what another speaker said
     _, doc, a, b, _, words = best
     text = full[doc]
