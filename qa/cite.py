@@ -91,7 +91,8 @@ def holds_phrase(reply: str, phrase: str, question: str, source: str) -> bool:
     ...                                        ("The Presiding Officer [1].", "the chair"))]
     [True, True, True]
     >>> s = "Russia's representative, deputy foreign minister Alexander Grushko, described the talks."
-    >>> holds_phrase("Alexander Grushko described the talks [1].", "Russia's representative", "Who described them?", s)
+    >>> q = "Who described the talks?"
+    >>> holds_phrase("Alexander Grushko described the talks [1].", "Russia's representative", q, s)
     True
     """
     if is_abstention(phrase) or re.match(r"\W*none\b", phrase, re.I):
