@@ -369,7 +369,8 @@ class Pipeline:
         """Pin the prompt prefix every question shares, so that the answer check, which uses the
         context in between, does not cost it again: for a set read whole, the system prompt and
         every chunk (saved in index/<set>/ for the next process); else the system prompt, up to
-        the first passage."""
+        the first passage. The fixed openings of the readings after an answer (prompts.READING_HEADS)
+        are pinned too, the first time one is evaluated."""
         if not hasattr(self.generator, "prefill"):
             return
         if self.whole:
@@ -379,6 +380,9 @@ class Pipeline:
         else:  # "[1] {question}" stands in for the passages: the prefix ends where they begin
             slot = Passage(Chunk("", "", 0, 0, prompts.SLOT), 0.0)
             self.generator.prefill(prompts.answer_messages(prompts.SLOT, [slot]), prompts.SLOT)
+        checker = self.checker if self.config.min_support > 0 else None
+        for messages in prompts.READING_HEADS if hasattr(checker, "keep") else ():
+            checker.keep(messages, prompts.SLOT)  # the readings' fixed openings: pinned when first evaluated
 
     def warm(self, background: bool = False) -> None:
         """Load the index and the model, and pin the shared prompt prefix: the first answer is then quick.

@@ -41,7 +41,9 @@ class Config:
     n_threads: int = 0                               # 0 = physical cores
     n_batch: int = 512                               # prompt-processing batch size
     max_tokens: int = 96                             # cap on generated tokens
-    draft_tokens: int = 4                            # prompt-lookup tokens guessed per step; 0 = one at a time
+    draft_tokens: int = 0                            # prompt-lookup tokens guessed per step; 0 = one at a time
+                                                     # (a step on 5 tokens costs 4.3 on 1 with the AVX-512 build:
+                                                     # `qa models` says whether guessing pays on a machine)
     seed: int = 0                                    # sampling seed (decoding is greedy anyway)
     llm_url: str = ""                                # an OpenAI-compatible server (http://127.0.0.1:8080/v1)
                                                      # answers instead of the GGUF; "" = in-process (qa/remote.py)

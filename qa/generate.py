@@ -52,7 +52,10 @@ class _NotFirst:
 # One model load at a time in a process: llama.cpp loading two models in two threads at once ends the
 # process on the spot, exit status 0, nothing flushed (seen with a separate check model preloading).
 _LOADING = threading.Lock()
-_MIN_NGRAM, _MAX_NGRAM = 2, 3  # a guess follows the last 3 (else 2) tokens where they occur earlier
+_MIN_NGRAM, _MAX_NGRAM = 2, 3
+# Prompt prefixes kept pinned at once (`LlamaGenerator._pin`): the answer's (a whole document's, ~57 MB of state
+# for the article), the answer check's and the entailment prompt's openings, and one more set's document
+_PINS = 4  # a guess follows the last 3 (else 2) tokens where they occur earlier
 
 
 def _lookup(ids: list[int], n: int) -> list[int]:
@@ -79,8 +82,9 @@ def _greedy(decode, undo, room, logits: np.ndarray, seen: list[int], max_tokens:
 
     An answer copies names and phrases from its passages, so the tokens that followed the
     reply's last few tokens in the prompt (`_lookup`) are a good guess at what comes next.
-    The next token and up to `draft` guessed ones are evaluated in one batch (on a CPU a
-    batch of five costs little more than one token), and each guess the model's own argmax
+    The next token and up to `draft` guessed ones are evaluated in one batch (where a batch of
+    five costs little more than one token: not with the AVX-512 build, where it costs 4.3, so
+    config.draft_tokens is 0 and `qa models` measures it: speed.batch_cost), and each guess the model's own argmax
     agrees with is kept; the first that disagrees and the rest are forgotten (`undo`). So
     the reply is the greedy one, token for token, up to the floating-point difference
     between a batch and a single token (which can flip a near tie, as a different batch
@@ -128,7 +132,7 @@ class LlamaGenerator:
     """
 
     def __init__(self, path: str, n_ctx: int = 2048, n_threads: int = 2, n_batch: int = 512, seed: int = 0,
-                 draft: int = 4):
+                 draft: int = 0):
         self.path, self.n_ctx, self.n_threads, self.n_batch, self.seed = path, n_ctx, n_threads, n_batch, seed
         self.draft = draft  # prompt-lookup tokens guessed per step (stream); 0 = one token at a time
         self.name = str(path).rsplit("/", 1)[-1]
@@ -140,7 +144,8 @@ class LlamaGenerator:
         self._formatter = None  # the GGUF's chat template
         self._ids = None        # (yes token ids, no token ids)
         self._stop: list[str] = []  # the chat template's end-of-turn strings
-        self._pinned = None     # (tokens, llama.cpp state bytes) of the prefilled prefix
+        self._pins: list[tuple[list[int], bytes]] = []  # (tokens, llama.cpp state) of pinned prefixes, latest used first
+        self._heads: list[list[int]] = []  # prefixes to pin the first time a prompt is evaluated past them (`keep`)
 
     def load(self):
         """The llama.cpp model, loaded once (safe to call from a preloading thread)."""
@@ -201,13 +206,17 @@ class LlamaGenerator:
             if len(text) > len(shown):
                 yield text[len(shown):]
 
-    @staticmethod
-    def _evaluate(llm, tokens: list[int]) -> tuple[int, np.ndarray]:
+    def _evaluate(self, llm, tokens: list[int]) -> tuple[int, np.ndarray]:
         """Evaluate a prompt after the longest prefix the KV cache already holds (its last token
-        at least is evaluated): (tokens reused, the last token's logits)."""
+        at least is evaluated): (tokens reused, the last token's logits). A prefix to keep (`keep`)
+        that this prompt evaluates past is evaluated on its own first and pinned."""
         keep = min(llm.longest_token_prefix(llm._input_ids, tokens), len(tokens) - 1)
         llm.n_tokens = keep
-        llm.eval(tokens[keep:])
+        head = next((h for h in self._heads if keep < len(h) < len(tokens) and tokens[:len(h)] == h), None)
+        if head is not None:
+            llm.eval(head[keep:])
+            self._pin(head, self._state(llm))
+        llm.eval(tokens[llm.n_tokens:])
         return keep, np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
 
     @staticmethod
@@ -258,17 +267,34 @@ class LlamaGenerator:
             cut = prompt.find(upto)
             # the last token may merge with what follows `upto`: pin up to the one before
             tokens = self._tokens(llm, prompt[:cut if cut >= 0 else len(prompt)])[:-1]
-            if self._pinned is not None and self._pinned[0] == tokens:
+            if any(pinned == tokens for pinned, _ in self._pins):
                 return len(tokens)
-            self._pinned = None
             if not (cache and self._load_file(llm, cache, tokens)):
                 keep = llm.longest_token_prefix(llm._input_ids, tokens)
                 llm.n_tokens = keep
                 llm.eval(tokens[keep:])
                 if cache:
                     self._save_file(llm, cache, tokens)
-            self._pinned = (tokens, self._state(llm))
+            self._pin(tokens, self._state(llm))
             return len(tokens)
+
+    def keep(self, messages: list[dict], upto: str) -> None:
+        """Pin the prompt prefix for `messages` up to the first `upto` the first time a prompt evaluates past
+        it, at no extra cost: the fixed opening of a reading that follows the answer (the answer check's chat
+        template and "Text:", 27 tokens; the entailment prompt's instructions, 73) is then restored, not
+        evaluated again, after each answer overwrote the context."""
+        with self.lock:
+            llm = self.load()
+            prompt = self._format(messages)
+            cut = prompt.find(upto)
+            tokens = self._tokens(llm, prompt[:cut if cut >= 0 else len(prompt)])[:-1]
+            if tokens and tokens not in self._heads:
+                self._heads.append(tokens)
+
+    def _pin(self, tokens: list[int], state: bytes) -> None:
+        """Keep `state` (the KV cache holding exactly `tokens`) to restore; the least recently used of
+        more than _PINS goes."""
+        self._pins = [(tokens, state)] + [p for p in self._pins if p[0] != tokens][:_PINS - 1]
 
     def _tokens(self, llm, prompt: str) -> list[int]:
         """The prompt's tokens, with a BOS token unless the chat template wrote one."""
@@ -286,20 +312,22 @@ class LlamaGenerator:
         return hashlib.sha1(ident.encode()).hexdigest()[:12]
 
     def _restore(self, llm, tokens: list[int]) -> None:
-        """Put the pinned prefix back in the KV cache if `tokens` start with it and it was overwritten."""
-        if self._pinned is None:
+        """Put the longest pinned prefix `tokens` start with back in the KV cache, if it was overwritten."""
+        found = [(n, p) for n, p in enumerate(self._pins) if tokens[:len(p[0])] == p[0]]
+        if not found:
             return
-        pinned, state = self._pinned
+        at, (pinned, state) = max(found, key=lambda f: len(f[1][0]))
         n = len(pinned)
-        if tokens[:n] != pinned or llm.longest_token_prefix(llm._input_ids, tokens) >= n:
+        if llm.longest_token_prefix(llm._input_ids, tokens) >= n:
             return
         import llama_cpp
 
         buf = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
         if llama_cpp.llama_state_set_data(llm._ctx.ctx, buf, len(state)) != len(state):
-            self._pinned = None  # the prompt is then evaluated in full: slower, still right
+            del self._pins[at]  # the prompt is then evaluated in full: slower, still right
             llm.n_tokens = 0
             return
+        self._pins.insert(0, self._pins.pop(at))
         llm.input_ids[:n] = pinned
         llm.n_tokens = n
 
@@ -362,7 +390,9 @@ class LlamaGenerator:
         with self.lock:
             llm = self.load()
             tokens = llm.tokenize(self._format(messages).encode(), add_bos=False, special=True)
-            _, logits = self._evaluate(llm, tokens)
+            self._restore(llm, tokens)
+            keep, logits = self._evaluate(llm, tokens)
+            self.last_prompt_tokens, self.last_prompt_evaluated = len(tokens), len(tokens) - keep
             yes, no = (np.logaddexp.reduce(logits[ids]) for ids in self._yes_no_ids())
             return float(1 / (1 + np.exp(no - yes)))
 

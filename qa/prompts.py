@@ -181,3 +181,8 @@ def rewrite_messages(question: str, history) -> list[dict]:
     turns = "\n".join(HISTORY_TURN.format(question=q, answer=MARKER.sub("", a)) for q, a in history)
     return [{"role": "system", "content": REWRITE_SYSTEM},
             {"role": "user", "content": REWRITE_USER.format(history=defuse(turns), question=defuse(question))}]
+
+
+# The fixed openings of the readings that follow an answer, to SLOT (api.Pipeline.prefill pins them): the answer
+# check's, which the list, yes/no and shortest-answer readings share, and the entailment prompt's instructions.
+READING_HEADS = (check_messages(SLOT, SLOT), entail_messages(SLOT, SLOT))

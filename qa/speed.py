@@ -23,6 +23,7 @@ import numpy as np
 
 SLOW_GEN_TPS = 5.0      # below this the default model's answers take tens of seconds: use the small model
 BUILD_SHARE = 0.35      # generation below this share of the memory bound: the build, not the machine
+DRAFT_PAYS = 2.0        # guessing ahead may pay where a step on 5 tokens costs under this many steps on 1
 BUSY_SHARE = 0.25       # other processes took more of the CPU than this during the test: no verdict
 SELFTEST_TEXT = ("NATO and Russia met in Brussels for talks on European security. Both sides set out their "
                  "positions on troop deployments, missile placements and military exercises. ")
@@ -42,6 +43,7 @@ class Speed:
     steal: float = 0.0   # share the hypervisor withheld (steal time): a slow machine, not a busy one
     llama_cpp: str = ""  # llama-cpp-python version
     build: str = ""      # llama.cpp's system info: the instruction sets and features compiled in
+    batch5: float = 0.0  # a step of 5 tokens (the next and 4 guessed) over a step of 1, in time (`batch_cost`)
 
     @property
     def gen_bound_tps(self) -> float:  # tokens/s memory bandwidth allows
@@ -88,6 +90,9 @@ def verdict(s: Speed) -> list[str]:
              f"generation bound {s.gen_bound_tps:.1f} tokens/s ({s.weight_gb:.2f} GB read per token), "
              f"prompt ~{s.prompt_bound_tps:.0f} tokens/s",
              f"generation runs at {s.gen_share:.0%} of the memory bound"]
+    if s.batch5:
+        lines.append(f"a model step on 5 tokens costs {s.batch5:.1f} steps on 1: guessing ahead (QA_DRAFT_TOKENS=4) "
+                     + ("may pay here" if s.batch5 < DRAFT_PAYS else "does not pay here (the default, 0, is right)"))
     if s.steal > 0.05:
         lines.append(f"the hypervisor withheld {s.steal:.0%} of this machine's CPU time during the test (steal)")
     if s.busy:
@@ -180,19 +185,42 @@ def raw_limit(llm, text: str = SELFTEST_TEXT, n_prompt: int = 300, n_gen: int = 
     return {"raw_prompt_tps": float(np.median(prompt_tps)), "raw_gen_tps": float(np.median(gen_tps))}
 
 
+def batch_cost(llm, size: int = 5, rounds: int = 5) -> float:
+    """How many single-token model steps one step on `size` tokens costs (the medians of `rounds` each), after a
+    short prompt: what guessing ahead (generate._greedy) spends for each guess the model may keep. On an AVX-512
+    build of session 21's machine a step of 5 cost 4.3 steps of 1 (167 ms against 38.5), and one of 2 cost 2.4."""
+    toks = llm.tokenize(SELFTEST_TEXT.encode(), add_bos=False)
+    llm.reset()
+    llm.eval(toks)
+    base, took = llm.n_tokens, {}
+    for n in (1, size):
+        times = []
+        for _ in range(rounds):
+            llm.n_tokens = base
+            llm._ctx.kv_cache_seq_rm(-1, base, -1)
+            llm._batch.set_batch(batch=toks[:n], n_past=base, logits_all=True)
+            t0 = time.perf_counter()
+            llm._ctx.decode(llm._batch)
+            times.append(time.perf_counter() - t0)
+        took[n] = float(np.median(times))
+    llm.reset()
+    return took[size] / took[1]
+
+
 def measure(llm, path: str, threads: int, n_prompt: int = 128, n_gen: int = 32, rounds: int = 2) -> Speed:
     """The self-test on a loaded Llama (a few seconds on 2 cores)."""
     import llama_cpp
 
     before = cpu_times()
     raw = raw_limit(llm, n_prompt=n_prompt, n_gen=n_gen, rounds=rounds)
+    batch5 = batch_cost(llm)
     mem, gflops = mem_read_gbs(), matmul_gflops()
     others, steal = shares(before, cpu_times())
     params = llama_cpp.llama_model_n_params(llm._model.model) / 1e9
     return Speed(prompt_tps=raw["raw_prompt_tps"], gen_tps=raw["raw_gen_tps"], mem_gbs=mem, gflops=gflops,
                  weight_gb=os.path.getsize(path) / 1e9, params_b=params, threads=threads, others=others,
                  steal=steal, model=Path(path).name, llama_cpp=llama_cpp.__version__,
-                 build=llama_cpp.llama_print_system_info().decode(errors="replace").strip())
+                 build=llama_cpp.llama_print_system_info().decode(errors="replace").strip(), batch5=batch5)
 
 
 def save(s: Speed, path: Path) -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import run_cli
 
-from qa import prompts
+from qa import check, prompts
 from qa.api import Pipeline
 from qa.config import ROOT, Config
 from qa.documents import text_of
@@ -93,16 +93,34 @@ def test_a_restored_prefix_answers_as_a_freshly_evaluated_one(real):
     a = real.ask(q)                             # so the pinned prefix is restored for this one
     gen = real.generator
     assert real.whole and gen.last_prompt_evaluated < 60 < gen.last_prompt_tokens
-    pinned, gen._pinned = gen._pinned, None
+    pins, gen._pins = gen._pins, []
     try:
         gen.load().reset()  # an empty context, no file: the prefix is evaluated again, in the same batches
         everything = [Passage(p.chunk, 0.0) for p in a.passages]
-        assert gen.prefill(prompts.answer_messages(prompts.SLOT, everything), prompts.SLOT) == len(pinned[0])
+        assert gen.prefill(prompts.answer_messages(prompts.SLOT, everything), prompts.SLOT) == max(len(t) for t, _ in pins)
         raw = "".join(gen.stream(prompts.answer_messages(a.question, a.passages), real.config.max_tokens,
                                  prompts.NOT_FIRST))
     finally:
-        gen._pinned = pinned
+        gen._pins = pins
     assert raw == a.raw
+
+
+def test_a_reading_s_pinned_opening_reads_as_a_freshly_evaluated_one(real):
+    a = real.ask("Who led the American delegation?")  # its answer check pinned the check's opening, if no test had
+    gen = real.generator
+    messages = prompts.check_messages(check.read(a.citations, text_of), a.question)
+    "".join(gen.stream(prompts.answer_messages(a.question, a.passages), 4))  # the context now holds an answer's prompt
+    restored = gen.yes_probability(messages)
+    head = min(len(t) for t in gen._heads)
+    assert gen.last_prompt_evaluated == gen.last_prompt_tokens - head  # the opening was put back, not evaluated
+    pins, heads, gen._pins, gen._heads = gen._pins, gen._heads, [], []
+    try:
+        gen.load().reset()
+        fresh = gen.yes_probability(messages)  # evaluated whole, in one batch
+        assert gen.last_prompt_evaluated == gen.last_prompt_tokens
+    finally:
+        gen._pins, gen._heads = pins, heads
+    assert abs(restored - fresh) < 0.01 and restored > 0.5, (restored, fresh)
 
 
 def test_prompt_lookup_drafts_change_the_steps_not_the_reply(real):
@@ -119,7 +137,7 @@ def test_prompt_lookup_drafts_change_the_steps_not_the_reply(real):
     finally:
         del gen._decode
         gen.draft = real.config.draft_tokens
-    assert replies[4][0] == a.raw  # what the pipeline gave: the same prompt decodes the same way
+    assert replies[real.config.draft_tokens][0] == a.raw  # what the pipeline gave: the same prompt decodes the same way
     # one step per token without guesses; fewer with them: the model agreed with some guesses.
     # (The two replies may part at a near tie: a batch's arithmetic is not a single token's.)
     assert replies[0][1] >= replies[0][2] and replies[4][1] < replies[4][2]
