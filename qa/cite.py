@@ -851,6 +851,11 @@ def _shown(found, question: str, claim_text: str = "") -> list[tuple[int, tuple]
 _PRONOUNS = "he|she|it|they|this|that|these|those|his|her|its|their"
 _PRONOUN = re.compile(rf"[“\"'‘]?\s*(?:{_PRONOUNS})\b", re.I)
 _OPEN_QUOTE = re.compile(r"[“\"‘]")
+# A sentence whose subject is a pronoun after a short opening phrase of time or place, with no name before it:
+# "From 2000 to 2007 it killed 542 people" (it = Hamas, the sentence before), "After the battle, they marched".
+_OPENING_PRONOUN = re.compile(r"(?:In|On|At|From|After|Before|During|Since|Until|By|Between|Within|Over|For|Later|"
+                              r"Then|Soon|Eventually|Subsequently|Finally|Meanwhile)\b(?:[\s,–-]+(?:[a-z]+|\d[\d,.]*s?)){0,6}"
+                              r"[\s,]+(?:he|she|it|they)\b")
 # A sentence that carries on the one before it: "In April 1191 Richard left Messina with a large fleet. But a storm
 # dispersed the fleet.", "… new rules for the 1906 season. These included legalizing the forward pass"
 _CARRIES_ON = re.compile(rf"[“\"'‘]?\s*(?:{_PRONOUNS}|but|however|so|such)\b", re.I)
@@ -1067,9 +1072,16 @@ def speaks(name: str, text: str) -> bool:
 
 def _refers_back(doc: str, start: int) -> bool:
     """The sentence at doc[start:] needs the one before it to say who it is about: it opens
-    with "she" or "this", or it opens with a quotation mark ("“The deal is a milestone.”"
-    after "She praised the port."): a news text names a quote's speaker before it."""
-    return bool(_PRONOUN.match(doc, start) or _OPEN_QUOTE.match(doc, start))
+    with "she" or "this", or with a short phrase of time or place before a pronoun subject
+    ("From 2000 to 2007 it killed 542 people", after "Hamas has continued …"), or it opens with a
+    quotation mark ("“The deal is a milestone.”" after "She praised the port."): a news text names
+    a quote's speaker before it.
+
+    >>> [_refers_back(t, 0) for t in ("From 2000 to 2007 it killed 542 people.", "After the battle, they left.",
+    ...                               "In the January 2006 election it won.", "In 1066 William invaded.")]
+    [True, True, False, False]
+    """
+    return bool(_PRONOUN.match(doc, start) or _OPEN_QUOTE.match(doc, start) or _OPENING_PRONOUN.match(doc, start))
 
 
 def context(citations: tuple[Citation, ...], text_of, reach: int = 1, ahead: bool = False) -> str:

@@ -131,6 +131,18 @@ def test_a_she_sentence_takes_its_name_from_the_sentence_before():
     assert not v.abstained and v.citations
 
 
+def test_a_pronoun_subject_after_an_opening_phrase_takes_its_name_from_the_sentence_before():
+    text = ("Hamas remained a major player in Palestine. From 2000 to 2007 it killed 542 people in attacks. "
+            "Fatah lost the election. Nato met.")
+    TEXTS["opening.txt"] = text
+    ps = [Passage(c, 1.0, 0.5) for c in chunk_text("opening.txt", text, size=1, overlap=0)]
+    q = "How many people did Hamas kill between 2000 and 2007?"
+    v = verify("Hamas killed 542 people between 2000 and 2007 [2].", ps, text_of, q)
+    assert not v.abstained and [c.n for c in v.citations] == [2]
+    # "it" is Hamas, named in the sentence before, not Fatah
+    assert verify("Fatah killed 542 people between 2000 and 2007 [2].", ps, text_of).abstained
+
+
 def test_a_chain_of_she_sentences_leads_back_to_the_name_but_no_further():
     text = ("Liz Truss spoke in Brussels. She condemned the build-up. She said severe sanctions would follow any invasion. "
             "Nato met. It said severe sanctions for any invasion were ready.")
