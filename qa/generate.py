@@ -52,10 +52,10 @@ class _NotFirst:
 # One model load at a time in a process: llama.cpp loading two models in two threads at once ends the
 # process on the spot, exit status 0, nothing flushed (seen with a separate check model preloading).
 _LOADING = threading.Lock()
-_MIN_NGRAM, _MAX_NGRAM = 2, 3
+_MIN_NGRAM, _MAX_NGRAM = 2, 3  # a guess follows the last 3 (else 2) tokens where they occur earlier
 # Prompt prefixes kept pinned at once (`LlamaGenerator._pin`): the answer's (a whole document's, ~57 MB of state
 # for the article), the answer check's and the entailment prompt's openings, and one more set's document
-_PINS = 4  # a guess follows the last 3 (else 2) tokens where they occur earlier
+_PINS = 4
 
 
 def _lookup(ids: list[int], n: int) -> list[int]:

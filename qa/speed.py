@@ -83,6 +83,8 @@ def verdict(s: Speed) -> list[str]:
     True
     >>> "rebuild" in verdict(Speed(24, 1.3, 20, 150, 1.1, 1.78))[-1]
     True
+    >>> [line.split(": ")[1] for line in verdict(Speed(140, 24, 32, 170, 1.1, 1.78, batch5=4.3)) if "guessing" in line]
+    ['guessing ahead (QA_DRAFT_TOKENS=4) does not pay here (the default, 0, is right)']
     """
     lines = [f"llama.cpp {s.llama_cpp or '?'} on {s.model or 'the model'}, {s.threads or '?'} threads: "
              f"prompt {s.prompt_tps:.0f} tokens/s, generation {s.gen_tps:.1f} tokens/s",
