@@ -122,7 +122,7 @@ def test_the_real_model_recomputes_a_damaged_kv_file(damage, tmp_path, capfd):
                 {"role": "user", "content": "QUESTION"}]
     gen = LlamaGenerator(path_of_model, n_ctx=1024, n_threads=2)
     n = gen.prefill(messages, "QUESTION", str(tmp_path))
-    tokens = gen._pinned[0]
+    tokens = gen._pins[0][0]
     [path] = tmp_path.glob("kv-*.bin")
     damage(path, tokens)
     capfd.readouterr()
