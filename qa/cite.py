@@ -854,8 +854,8 @@ _OPEN_QUOTE = re.compile(r"[“\"‘]")
 # A sentence whose subject is a pronoun after a short opening phrase of time or place, with no name before it:
 # "From 2000 to 2007 it killed 542 people" (it = Hamas, the sentence before), "After the battle, they marched".
 _OPENING_PRONOUN = re.compile(r"(?:In|On|At|From|After|Before|During|Since|Until|By|Between|Within|Over|For|Later|"
-                              r"Then|Soon|Eventually|Subsequently|Finally|Meanwhile)\b(?:[\s,–-]+(?:[a-z]+|\d[\d,.]*s?)){0,6}"
-                              r"[\s,]+(?:he|she|it|they)\b")
+                              r"Then|Soon|Eventually|Subsequently|Finally|Meanwhile)\b"
+                              r"(?:[\s,–-]+(?:[a-z]+|\d[\d,.]*s?)){0,6}[\s,]+(?:he|she|it|they)\b")
 # A sentence that carries on the one before it: "In April 1191 Richard left Messina with a large fleet. But a storm
 # dispersed the fleet.", "… new rules for the 1906 season. These included legalizing the forward pass"
 _CARRIES_ON = re.compile(rf"[“\"'‘]?\s*(?:{_PRONOUNS}|but|however|so|such)\b", re.I)

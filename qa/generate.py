@@ -84,8 +84,8 @@ def _greedy(decode, undo, room, logits: np.ndarray, seen: list[int], max_tokens:
     reply's last few tokens in the prompt (`_lookup`) are a good guess at what comes next.
     The next token and up to `draft` guessed ones are evaluated in one batch (where a batch of
     five costs little more than one token: not with the AVX-512 build, where it costs 4.3, so
-    config.draft_tokens is 0 and `qa models` measures it: speed.batch_cost), and each guess the model's own argmax
-    agrees with is kept; the first that disagrees and the rest are forgotten (`undo`). So
+    config.draft_tokens is 0 and `qa models` measures it: speed.batch_cost), and each guess the
+    model's own argmax agrees with is kept; the first that disagrees and the rest are forgotten (`undo`). So
     the reply is the greedy one, token for token, up to the floating-point difference
     between a batch and a single token (which can flip a near tie, as a different batch
     size for the prompt can). decode(tokens, every) evaluates tokens after the context and
@@ -144,7 +144,7 @@ class LlamaGenerator:
         self._formatter = None  # the GGUF's chat template
         self._ids = None        # (yes token ids, no token ids)
         self._stop: list[str] = []  # the chat template's end-of-turn strings
-        self._pins: list[tuple[list[int], bytes]] = []  # (tokens, llama.cpp state) of pinned prefixes, latest used first
+        self._pins: list[tuple[list[int], bytes]] = []  # (tokens, llama.cpp state) of pinned prefixes, last used first
         self._heads: list[list[int]] = []  # prefixes to pin the first time a prompt is evaluated past them (`keep`)
 
     def load(self):

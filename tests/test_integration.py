@@ -97,7 +97,8 @@ def test_a_restored_prefix_answers_as_a_freshly_evaluated_one(real):
     try:
         gen.load().reset()  # an empty context, no file: the prefix is evaluated again, in the same batches
         everything = [Passage(p.chunk, 0.0) for p in a.passages]
-        assert gen.prefill(prompts.answer_messages(prompts.SLOT, everything), prompts.SLOT) == max(len(t) for t, _ in pins)
+        longest = max(len(t) for t, _ in pins)  # the article's prefix (the readings' openings are shorter)
+        assert gen.prefill(prompts.answer_messages(prompts.SLOT, everything), prompts.SLOT) == longest
         raw = "".join(gen.stream(prompts.answer_messages(a.question, a.passages), real.config.max_tokens,
                                  prompts.NOT_FIRST))
     finally:
