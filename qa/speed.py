@@ -190,7 +190,10 @@ def raw_limit(llm, text: str = SELFTEST_TEXT, n_prompt: int = 300, n_gen: int = 
 def batch_cost(llm, size: int = 5, rounds: int = 5) -> float:
     """How many single-token model steps one step on `size` tokens costs (the medians of `rounds` each), after a
     short prompt: what guessing ahead (generate._greedy) spends for each guess the model may keep. On an AVX-512
-    build of session 21's machine a step of 5 cost 4.3 steps of 1 (167 ms against 38.5), and one of 2 cost 2.4."""
+    build of session 21's machine a step of 5 cost 4.3 steps of 1 (167 ms against 38.5), and one of 2 cost 2.4.
+    Each step is the decoder's own (`LlamaGenerator._decode`, every row's logits), after the same context."""
+    from .generate import LlamaGenerator
+
     toks = llm.tokenize(SELFTEST_TEXT.encode(), add_bos=False)
     llm.reset()
     llm.eval(toks)
@@ -198,11 +201,9 @@ def batch_cost(llm, size: int = 5, rounds: int = 5) -> float:
     for n in (1, size):
         times = []
         for _ in range(rounds):
-            llm.n_tokens = base
-            llm._ctx.kv_cache_seq_rm(-1, base, -1)
-            llm._batch.set_batch(batch=toks[:n], n_past=base, logits_all=True)
+            llm.n_tokens = base  # _decode drops what the last step added to the KV cache
             t0 = time.perf_counter()
-            llm._ctx.decode(llm._batch)
+            LlamaGenerator._decode(llm, toks[:n], True)
             times.append(time.perf_counter() - t0)
         took[n] = float(np.median(times))
     llm.reset()
