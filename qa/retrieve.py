@@ -262,7 +262,8 @@ def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
     return [Passage(replace(span(doc, text, a, b), text=said), 0.0, 0.0, text[before if 0 <= before < a else a:b])]
 
 
-_ACCORDING = re.compile(r"\b(?i:according to)\s+(?:the\s+)?[A-Z]")  # "according to Truss", not "to the article"
+_ACCORDING_TO = r"\b(?i:according to)\s+(?:the\s+)?"
+_ACCORDING = re.compile(_ACCORDING_TO + "[A-Z]")  # "according to Truss", not "according to the article"
 
 
 def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tuple[str, list[list], int, int]]:
@@ -285,7 +286,7 @@ def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tup
         [key] = key_terms(name) or [frozenset()]
         # "… said about Nato membership": what they spoke of, not who spoke; but "an overview of Sherman's remarks",
         # "according to Truss"
-        according = re.search(r"\b(?i:according to)\s+(?:the\s+)?$", question[:m.start()])
+        according = re.search(_ACCORDING_TO + "$", question[:m.start()])
         speaks = re.search(r"['’]s$", name) and ASKS_SAID.match(question[m.end():].lstrip()) or according
         if not key or is_governed(question, m.start()) and not speaks or not (asks or according):
             continue
