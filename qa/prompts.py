@@ -61,6 +61,9 @@ ENTAIL = ("Read the text and the claim carefully. Watch for negation (not, no, n
 # 8 people scored 0.94-0.97 and "Denmark's delegation to Nato" 0.94; with it, 0.80-0.87 against 0.65-0.71.
 ITEM = (ABOUT + "Is \"{item}\" a correct answer to the question, according to the text? Consider what kind of "
         "thing the question asks for. Reply yes or no.")
+# Asked of a list item alone, without the text, where the question asks for things of a kind the model knows
+# (kinds.item_type): read against its text, "Nato" passed as a country mentioned (P(yes) 0.80); asked alone, 0.11.
+IS_A = "Is {item} {noun}? Answer yes or no."
 # Asked of the quoted sentences alone for a yes/no question: a reply whose Yes or No differs is withheld.
 POLARITY = ABOUT + "According to the text, is the answer yes or no? Reply yes or no."
 # Stands in for the question where the prompt prefix shared by every question is cut (api.prefill).
@@ -162,6 +165,11 @@ def entail_messages(text: str, claim: str) -> list[dict]:
 
 def item_messages(text: str, question: str, item: str) -> list[dict]:
     return [{"role": "user", "content": ITEM.format(text=as_data(text), question=defuse(question), item=defuse(item))}]
+
+
+def is_a_messages(item: str, noun: str) -> list[dict]:
+    article = "an" if noun[:1].lower() in "aeiou" else "a"
+    return [{"role": "user", "content": IS_A.format(item=defuse(item), noun=f"{article} {noun}")}]
 
 
 def polarity_messages(text: str, question: str) -> list[dict]:
