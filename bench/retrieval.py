@@ -73,7 +73,8 @@ def main(argv=None) -> int:
         for depth in map(int, args.focus.split(",")) if args.focus else ():
             for budget in (400, 600, 800, 1000, 1200):
                 def search(q, k, depth=depth, budget=budget):
-                    return best_sentences(r.search(q, depth), q, emb, documents.text_of, budget)
+                    return best_sentences(r.search(q, depth), q, emb, documents.text_of, budget, idx.sentences,
+                                          r.query_vector(q))
                 measure(f"{label}, top {depth} cut to the best sentences within {budget} chars", search, items,
                         [1, 2, 3, 20], stem_of)
     return 0

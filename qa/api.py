@@ -269,7 +269,8 @@ class Pipeline:
         with the context the citation check finds every side's name in kept."""
         out = []
         for name, side in sides:
-            near = best_sentences(side, q, self.embedder, documents.text_of, self.config.focus_chars or 800)
+            near = best_sentences(side, q, self.embedder, documents.text_of, self.config.focus_chars or 800,
+                                  self.index.sentences, self.retriever.query_vector(q))
             out.append((name, [replace(p, context=f"{documents.title(p.chunk.doc)}\n{side[0].context}") for p in near]))
         return out
 
@@ -363,7 +364,8 @@ class Pipeline:
             return found
         # a kind that reads more passages (a summary, a list) gets a larger budget
         budget = self.config.focus_chars * (2 if k > self.config.top_k else 1)
-        return best_sentences(found, question, self.embedder, documents.text_of, budget)
+        return best_sentences(found, question, self.embedder, documents.text_of, budget, self.index.sentences,
+                              self.retriever.query_vector(question))
 
     def prefill(self) -> None:
         """Pin the prompt prefix every question shares, so that the answer check, which uses the

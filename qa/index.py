@@ -6,6 +6,8 @@ Layout of one set, ``index/<set>/`` (``<set>`` names the documents' roots):
                              with their size and sha256 (a damaged file is detected)
     chunks-<gen>.jsonl       one Chunk per line, in vector order (readable)
     vectors-<gen>.faiss      the FAISS index, row i = chunk i
+    sentences-<gen>.npz      each chunk sentence's (document, start, end) and vector, pooled from its
+                             chunk's token vectors (where the embedder gives them: `embed_spans`)
 Writes are atomic: data files get a fresh generation name and the manifest,
 written last with os.replace, is the commit point. An interrupted build leaves
 the previous index intact; stale generations are removed after a commit.
@@ -18,6 +20,7 @@ leaves those out.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -30,12 +33,12 @@ from pathlib import Path
 import numpy as np
 
 from . import documents
-from .chunk import chunk_id, chunk_text
+from .chunk import chunk_id, chunk_text, sentences as sentence_spans
 from .config import Config
 from .errors import DocumentError, IndexError_
 from .types import Chunk
 
-FORMAT = 2  # 2: the manifest carries each data file's size and sha256
+FORMAT = 3  # 2: the manifest carries each data file's size and sha256; 3: sentence vectors
 HNSW_ABOVE = 50_000  # flat (exact) search up to this many chunks; HNSW beyond (flat: 14 ms at 100k)
 BATCH = 128  # chunks per embedder call, across documents: small files embed in full batches, progress stays live
 
@@ -44,12 +47,57 @@ class UnknownDocument(DocumentError):
     """A name given to `remove` or `restore` is no document of the index, or more than one."""
 
 
+@dataclass(frozen=True)
+class Sentences:
+    """The vectors of the chunks' sentences, by (document, start, end): retrieve.best_sentences reads them
+    instead of embedding a question's ~14 candidate sentences."""
+    rows: dict[tuple[str, int, int], int]
+    vectors: np.ndarray  # (n, dim) float32, unit rows
+
+    def of(self, keys) -> np.ndarray | None:
+        """The vectors of `keys`, in order; None where one is not stored."""
+        rows = [self.rows.get(k) for k in keys]
+        return None if None in rows else self.vectors[rows]
+
+    def select(self, docs) -> dict[tuple[str, int, int], np.ndarray]:
+        """key -> vector for the sentences of `docs`."""
+        return {k: self.vectors[i] for k, i in self.rows.items() if k[0] in docs}
+
+    def by_doc(self) -> dict[str, dict[tuple[int, int], np.ndarray]]:
+        """document -> (start, end) -> vector."""
+        out: dict[str, dict[tuple[int, int], np.ndarray]] = {}
+        for (d, a, b), i in self.rows.items():
+            out.setdefault(d, {})[(a, b)] = self.vectors[i]
+        return out
+
+    @classmethod
+    def of_keys(cls, vectors: dict, dim: int) -> "Sentences":
+        keys = list(vectors)
+        stack = np.array([vectors[k] for k in keys], dtype="float32").reshape(len(keys), dim)
+        return cls({k: i for i, k in enumerate(keys)}, stack)
+
+    def to_bytes(self) -> bytes:
+        keys = list(self.rows)
+        buf = io.BytesIO()
+        np.savez(buf, doc=np.array([k[0] for k in keys], dtype=str), start=np.array([k[1] for k in keys], "int64"),
+                 end=np.array([k[2] for k in keys], "int64"), vectors=self.vectors[[self.rows[k] for k in keys]]
+                 if keys else self.vectors)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Sentences":
+        z = np.load(io.BytesIO(data), allow_pickle=False)
+        keys = [(str(d), int(a), int(b)) for d, a, b in zip(z["doc"], z["start"], z["end"])]
+        return cls({k: i for i, k in enumerate(keys)}, np.ascontiguousarray(z["vectors"], dtype="float32"))
+
+
 @dataclass
 class Index:
     dir: Path
     chunks: list[Chunk]
     vectors: object  # faiss.Index, inner product over unit vectors
     manifest: dict
+    sentences: Sentences | None = None  # where the embedder gives sentence vectors (`embed_spans`)
 
     @property
     def docs(self) -> list[str]:
@@ -77,13 +125,15 @@ def load(path: Path) -> Index:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
         if manifest.get("format") != FORMAT:
             raise IndexError_(f"index at {path} has format {manifest.get('format')!r}; this qa reads format {FORMAT}")
-        if not isinstance(manifest.get("documents"), dict) or set(manifest["files"]) != {"chunks", "vectors"}:
+        if not isinstance(manifest.get("documents"), dict) or set(manifest["files"]) - {"sentences"} != {"chunks",
+                                                                                                      "vectors"}:
             raise ValueError("the manifest lacks its documents or data files")
         data = {kind: _checked(path, name, manifest["checksums"]) for kind, name in manifest["files"].items()}
         chunks = [Chunk(**json.loads(line)) for line in data["chunks"].decode("utf-8").splitlines() if line]
         import faiss
 
         vectors = faiss.deserialize_index(np.frombuffer(data["vectors"], dtype="uint8"))
+        sentences = Sentences.from_bytes(data["sentences"]) if "sentences" in data else None
     except IndexError_:
         raise
     except FileNotFoundError as e:
@@ -92,7 +142,9 @@ def load(path: Path) -> Index:
         raise IndexError_(f"index at {path} is corrupt ({type(e).__name__}: {str(e)[:80]})") from None
     if vectors.ntotal != len(chunks) or vectors.d != manifest.get("dim"):
         raise IndexError_(f"index at {path} is corrupt: {vectors.ntotal} vectors for {len(chunks)} chunks")
-    return Index(path, chunks, vectors, manifest)
+    if sentences is not None and sentences.vectors.shape[1:] != (vectors.d,):
+        raise IndexError_(f"index at {path} is corrupt: sentence vectors of {sentences.vectors.shape[1:]} dimensions")
+    return Index(path, chunks, vectors, manifest, sentences)
 
 
 def _checked(path: Path, name: str, checksums: dict) -> bytes:
@@ -135,29 +187,33 @@ def build(config: Config, embedder, progress=None) -> Index:
     if old and old.manifest["documents"] == hashes:
         return old
 
-    reuse = _reusable(old, hashes)  # doc -> (chunks, vectors, characters) kept from the old index
+    reuse = _reusable(old, hashes)  # doc -> (chunks, vectors, characters, sentence vectors) kept from the old index
     todo = [d for d in docs if d not in reuse]
     texts = {}  # an unreadable document fails before any work
     for d in todo:  # one reading per document: its hash names the very bytes that are indexed
         hashes[d], texts[d] = documents.load(d)
     fresh = [chunk_text(d, texts[d], config.chunk_sentences, config.chunk_overlap, config.max_chunk_chars)
              for d in todo]
-    made = {d: (cs, vs, len(texts[d])) for d, cs, vs in zip(todo, fresh, _embed(embedder, fresh, progress))}
+    embedded = _embed(embedder, fresh, texts, progress)
+    made = {d: (cs, vs, len(texts[d]), ss) for d, cs, (vs, ss) in zip(todo, fresh, embedded)}
     parts = [reuse[d] if d in reuse else made[d] for d in docs]
     if progress:
         progress(len(todo), len(todo), "saving index")
-    chunks = [c for cs, _, _ in parts for c in cs]
-    vecs = np.vstack([vs for _, vs, _ in parts]).astype("float32")
-    manifest = dict(want, documents=hashes, chars={d: n for d, (_, _, n) in zip(docs, parts)},
+    chunks = [c for cs, _, _, _ in parts for c in cs]
+    vecs = np.vstack([vs for _, vs, _, _ in parts]).astype("float32")
+    manifest = dict(want, documents=hashes, chars={d: n for d, (_, _, n, _) in zip(docs, parts)},
                     excluded=sorted(excluded), n_chunks=len(chunks), built=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    index = Index(path, chunks, make_faiss(vecs, embedder.dim), manifest)
+    # sentence vectors where every document has them (an embedder without `embed_spans` gives none)
+    sentences = None if any(ss is None for *_, ss in parts) else Sentences.of_keys(
+        {k: v for *_, ss in parts for k, v in ss.items()}, embedder.dim)
+    index = Index(path, chunks, make_faiss(vecs, embedder.dim), manifest, sentences)
     save(index)
     return index
 
 
 def _reusable(old: Index | None, hashes: dict) -> dict:
-    """doc -> (chunks, vectors, characters) for each document whose bytes the old index holds, under
-    its own name or another (moved, renamed, copied: same text, so the same offsets and vectors;
+    """doc -> (chunks, vectors, characters, sentence vectors) for each document whose bytes the old index holds,
+    under its own name or another (moved, renamed, copied: same text, so the same offsets and vectors;
     the chunks take the new name). A different suffix is another reading of the bytes (HTML)."""
     if old is None:
         return {}
@@ -167,6 +223,7 @@ def _reusable(old: Index | None, hashes: dict) -> dict:
     before = old.manifest["documents"]
     by_bytes = {(h, _reading(d)): d for d, h in before.items() if d in rows}
     allvec = old.vectors.reconstruct_n(0, old.vectors.ntotal) if old.vectors.ntotal else None
+    said = old.sentences.by_doc() if old.sentences is not None else None
     out = {}
     for d, h in hashes.items():
         src = d if before.get(d) == h and d in rows else by_bytes.get((h, _reading(d)))
@@ -176,7 +233,8 @@ def _reusable(old: Index | None, hashes: dict) -> dict:
         if src != d:
             cs = [Chunk(chunk_id(d, c.start, c.end, c.text), d, c.start, c.end, c.text) for c in cs]
         chars = old.manifest.get("chars", {}).get(src) or max(c.end for c in cs)
-        out[d] = (cs, allvec[rows[src]], chars)
+        sentences = None if said is None else {(d, a, b): v for (a, b), v in said.get(src, {}).items()}
+        out[d] = (cs, allvec[rows[src]], chars, sentences)
     return out
 
 
@@ -186,20 +244,35 @@ def _reading(doc: str) -> str:
     return suffix if suffix in {".pdf", ".html", ".htm"} else ".txt"
 
 
-def _embed(embedder, groups: list[list[Chunk]], progress=None) -> list[np.ndarray]:
-    """Each group's vectors, (len(group), dim); BATCH chunks per call, progress after each call."""
-    texts = [c.text for g in groups for c in g]
+def _embed(embedder, groups: list[list[Chunk]], texts: dict, progress=None) -> list[tuple[np.ndarray, dict | None]]:
+    """Each group's vectors, (len(group), dim), and its sentence vectors by (document, start, end) where the
+    embedder gives them (`embed_spans`; else None): a sentence in two overlapping chunks takes the first's.
+    BATCH chunks per call, progress after each call."""
+    chunks = [c for g in groups for c in g]
     ends = np.cumsum([len(g) for g in groups], dtype=int)
-    out = []
-    if progress and texts:
-        progress(0, len(groups), f"embedding {len(texts):,} chunks")
-    for a in range(0, len(texts), BATCH):
-        out.append(embedder.embed(texts[a:a + BATCH]))
-        done = min(a + BATCH, len(texts))
+    spans = [[(a - c.start, b - c.start) for a, b in sentence_spans(texts[c.doc], c.start, c.end)] for c in chunks]
+    pooled = hasattr(embedder, "embed_spans")
+    out, found = [], {}
+    if progress and chunks:
+        progress(0, len(groups), f"embedding {len(chunks):,} chunks")
+    for a in range(0, len(chunks), BATCH):
+        batch = [c.text for c in chunks[a:a + BATCH]]
+        if pooled:
+            vecs, rows = embedder.embed_spans(batch, spans[a:a + BATCH])
+            for c, wanted, vs in zip(chunks[a:a + BATCH], spans[a:a + BATCH], rows):
+                for (x, y), v in zip(wanted, vs):
+                    if not np.isnan(v[0]):
+                        found.setdefault((c.doc, c.start + x, c.start + y), v)
+        else:
+            vecs = embedder.embed(batch)
+        out.append(vecs)
+        done = min(a + BATCH, len(chunks))
         if progress:
             progress(int(np.searchsorted(ends, done, side="right")), len(groups), f"{done:,} chunks embedded")
     vecs = np.vstack(out) if out else np.zeros((0, embedder.dim), "float32")
-    return np.split(vecs, ends[:-1]) if groups else []
+    docs = [g[0].doc if g else None for g in groups]
+    return [(vs, {k: v for k, v in found.items() if k[0] == d} if pooled else None)
+            for vs, d in zip(np.split(vecs, ends[:-1]) if groups else [], docs)]
 
 
 EXCLUDED = "excluded.json"  # the documents the user removed, kept apart from the manifest
@@ -273,7 +346,10 @@ def remove(index: Index, docs: list[str], path: Path | None = None, exclude=()) 
     m["chars"] = {d: n for d, n in m.get("chars", {}).items() if d not in docs}
     m["excluded"] = sorted(set(m.get("excluded", [])) | _excluded(path) | set(exclude))
     m["n_chunks"] = len(keep)
-    smaller = Index(path, [index.chunks[i] for i in keep], make_faiss(vecs.astype("float32"), index.vectors.d), m)
+    kept = [index.chunks[i] for i in keep]
+    sentences = None if index.sentences is None else Sentences.of_keys(
+        index.sentences.select({c.doc for c in kept}), index.vectors.d)
+    smaller = Index(path, kept, make_faiss(vecs.astype("float32"), index.vectors.d), m, sentences)
     path.mkdir(parents=True, exist_ok=True)
     _save_excluded(path, m["excluded"])  # first: a build after a crash here still leaves them out
     save(smaller)
@@ -317,6 +393,8 @@ def save(index: Index) -> None:
     files = {"chunks": f"chunks-{gen}.jsonl", "vectors": f"vectors-{gen}.faiss"}
     data = {"chunks": "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in index.chunks).encode(),
             "vectors": faiss.serialize_index(index.vectors).tobytes()}
+    if index.sentences is not None:
+        files["sentences"], data["sentences"] = f"sentences-{gen}.npz", index.sentences.to_bytes()
     for kind, name in files.items():
         atomic_write(path / name, data[kind])
     index.manifest["files"] = files

@@ -73,6 +73,13 @@ class Retriever:
     def __init__(self, index, embedder, depth: int = 20):
         self.index, self.embedder, self.depth = index, embedder, depth
         self.bm25 = BM25([c.text for c in index.chunks])
+        self._last: tuple[str, np.ndarray] | None = None
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's vector, (1, dim); the last one is kept, for best_sentences after `search`."""
+        if self._last is None or self._last[0] != query:
+            self._last = (query, self.embedder.embed([query]))
+        return self._last[1]
 
     def search(self, query: str, k: int = 4) -> list[Passage]:
         """Top-k passages by RRF of the BM25 and dense rankings (each cut at `depth`)."""
@@ -80,7 +87,7 @@ class Retriever:
         if not chunks:
             return []
         depth = min(self.depth, len(chunks))
-        qv = self.embedder.embed([query])
+        qv = self.query_vector(query)
         sims, ids = self.index.vectors.search(qv, depth)
         dense = {int(i): float(s) for i, s in zip(ids[0], sims[0]) if i >= 0}
         lexical = self.bm25.scores(query)
@@ -99,13 +106,16 @@ class Retriever:
         return [Passage(chunks[i], fused[i], dense[i]) for i in order]
 
 
-def best_sentences(passages: list[Passage], question: str, embedder, text_of, budget: int = 800) -> list[Passage]:
+def best_sentences(passages: list[Passage], question: str, embedder, text_of, budget: int = 800,
+                   stored=None, qv: np.ndarray | None = None) -> list[Passage]:
     """The sentences of the retrieved passages that matter, within `budget` characters.
 
     Every sentence of the passages (overlapping windows share some: each is scored once) is scored by
     its cosine with the question, plus its passage's rank prior; the best are kept until the budget is
     spent, then sentences next to each other in a document are joined into one passage, best first.
-    The model reads fewer tokens (the cost of an answer on a collection) with the evidence kept."""
+    The model reads fewer tokens (the cost of an answer on a collection) with the evidence kept.
+    The sentences' vectors come from `stored` (index.Sentences: read in their chunks when the index was
+    built) where it holds them all, else from the embedder; `qv`, the question's, where the caller has it."""
     from .chunk import sentences, span
     from .documents import title
 
@@ -118,9 +128,13 @@ def best_sentences(passages: list[Passage], question: str, embedder, text_of, bu
     if not spans:
         return passages
     keys = list(spans)
-    texts = [full[d][a:b] for d, a, b in keys]
-    vecs = embedder.embed([question] + texts)  # one batch: (1 + n, dim)
-    sims = vecs[1:] @ vecs[0]  # (n,)
+    found = stored.of(keys) if stored is not None else None
+    if found is None:
+        vecs = embedder.embed([question] + [full[d][a:b] for d, a, b in keys])  # one batch: (1 + n, dim)
+        found, qv = vecs[1:], vecs[:1]
+    elif qv is None:
+        qv = embedder.embed([question])
+    sims = found @ qv[0]  # (n,)
     # a small prior for the passage's rank: of two sentences about as near, the better-ranked passage's wins
     score = {k: float(s) - RANK_PRIOR * spans[k] for k, s in zip(keys, sims)}
     chosen, used = [], 0

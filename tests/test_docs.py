@@ -123,12 +123,15 @@ def test_a_moved_document_with_the_real_embedder_is_found_under_its_new_name(tmp
     config = Config(docs=(str(d),), index_dir=str(tmp_path / "ix"))
     emb = SentenceTransformerEmbedder()
     calls = []
-    real = emb.embed
-    emb.embed = lambda texts: calls.append(list(texts)) or real(texts)
-    ix.build(config, emb)
+    real, spans = emb.embed, emb.embed_spans
+    emb.embed_spans = lambda texts, wanted: calls.append(list(texts)) or spans(texts, wanted)
+    before = ix.build(config, emb)
     (d / "talks.txt").rename(d / "geneva-talks.txt")
     idx = ix.build(config, emb)
     assert len(calls) == 1
+    # its sentences' vectors move with it
+    assert set(idx.sentences.rows) == {(k[0].replace("talks.txt", "geneva-talks.txt"), *k[1:]) if "talks" in k[0]
+                                      else k for k in before.sentences.rows}
     q = emb.embed(["Who led the American delegation?"])
     _, rows = idx.vectors.search(q, 1)
     assert idx.chunks[rows[0][0]].doc == name(d / "geneva-talks.txt")

@@ -1,6 +1,7 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from qa import index as ix
@@ -84,3 +85,52 @@ def test_document_sets_get_separate_indexes(tmp_path, article_dir):
     a = ix.set_dir(Config(docs=(str(article_dir),), index_dir=str(tmp_path / "i")))
     b = ix.set_dir(Config(docs=(str(other),), index_dir=str(tmp_path / "i")))
     assert a != b and a.parent == b.parent
+
+
+def test_the_sentences_of_a_real_index_are_stored_and_rank_as_sentences_read_alone(tmp_path):
+    """The real embedder's index keeps a vector for every sentence of its chunks, read in its chunk in the same
+    pass (embed.embed_spans); best_sentences then embeds only the question, and picks what it picks reading
+    each sentence alone. Removing a document drops its sentences; the file is checked like the others."""
+    from qa import documents
+    from qa.chunk import sentences
+    from qa.config import ROOT
+    from qa.embed import SentenceTransformerEmbedder
+    from qa.retrieve import Retriever, best_sentences
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("Normans", "Huguenot", "Steam_engine"):
+        (docs / f"{name}.txt").write_bytes((ROOT / "bench/data/squad2_corpus/docs" / f"{name}.txt").read_bytes())
+    config = Config(docs=(str(docs),), index_dir=str(tmp_path / "ix"))
+    emb = SentenceTransformerEmbedder()
+    idx = ix.build(config, emb)
+    keys = {(c.doc, a, b) for c in idx.chunks for a, b in sentences(documents.text_of(c.doc), c.start, c.end)}
+    assert set(idx.sentences.rows) == keys and idx.sentences.vectors.shape == (len(keys), emb.dim)
+    # stored vectors are the chunk's reading of the sentence: near its reading alone, not equal to it
+    some = sorted(keys)[:20]
+    alone = emb.embed([documents.text_of(d)[a:b] for d, a, b in some])
+    cos = np.sum(alone * idx.sentences.of(some), axis=1)
+    assert np.median(cos) > 0.7 and np.allclose(np.linalg.norm(idx.sentences.of(some), axis=1), 1, atol=1e-5), cos
+    assert ix.load(idx.dir).sentences.rows == idx.sentences.rows  # saved and read back
+
+    r = Retriever(idx, emb)
+    for q, answer in (("When did the Siege of Antioch take place?", "1097"),
+                      ("What was the Edict of Nantes?", "Edict of Nantes"),
+                      ("Who patented the first steam engine?", "Savery")):
+        found = r.search(q, 5)
+        calls = []
+        spy = type("Spy", (), {"embed": lambda self, texts: calls.append(texts) or emb.embed(texts)})()
+        stored = best_sentences(found, q, spy, documents.text_of, 800, idx.sentences, r.query_vector(q))
+        fresh = best_sentences(found, q, emb, documents.text_of, 800)
+        assert calls == []  # nothing embedded: the sentences' vectors are stored, the question's kept
+        assert answer in stored[0].chunk.text or answer in stored[1].chunk.text, [p.chunk.text for p in stored]
+        assert any(answer in p.chunk.text for p in fresh)
+
+    smaller = ix.remove(idx, [name_of(docs / "Normans.txt")])
+    assert {d for d, _, _ in smaller.sentences.rows} == {c.doc for c in smaller.chunks}
+    assert "sentences" in ix.load(smaller.dir).manifest["files"]
+
+
+def name_of(path):
+    from qa.documents import doc_name
+    return doc_name(path)

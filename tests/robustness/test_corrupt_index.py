@@ -24,7 +24,7 @@ def test_the_manifest_records_each_data_file_size_and_sha256(toy_config):
 
     idx = ix.build(toy_config, ToyEmbedder())
     m = json.loads((idx.dir / "manifest.json").read_text())
-    assert m["format"] == ix.FORMAT == 2
+    assert m["format"] == ix.FORMAT == 3
     assert sorted(m["checksums"]) == sorted(m["files"].values())
     for name, want in m["checksums"].items():
         data = (idx.dir / name).read_bytes()
