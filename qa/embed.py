@@ -34,6 +34,9 @@ def packaged_minilm_path() -> str:
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or any sentence-transformers folder), loaded by path, offline."""
 
+    # the index also stores the vectors of its chunks' sentences (index.Sentences), for retrieve.best_sentences
+    sentence_vectors = True
+
     def __init__(self, path: str = "", threads: int = 0):
         self.path = path or packaged_minilm_path()
         if not os.path.isdir(self.path):
@@ -71,30 +74,3 @@ class SentenceTransformerEmbedder:
         vecs = self._load().encode(list(texts), batch_size=BATCH, normalize_embeddings=True,
                                    convert_to_numpy=True, show_progress_bar=False)
         return np.ascontiguousarray(vecs, dtype="float32")
-
-    def embed_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """`embed(texts)`, and from the same forward pass a vector for each character span of each text: the mean
-        of the text's token vectors inside the span, unit length (NaN where the span's tokens were cut off at the
-        model's length). The index stores its chunks' sentences so, at no extra cost, for retrieve.best_sentences,
-        which embedded ~14 sentences a question (0.11 s). A sentence read in its chunk ranks as well as read alone:
-        on corpus dev the gold answer stays in the best 800 characters of the top 5 for 0.973 of the answerable
-        questions, 0.959 against 0.932 in 600 (bench/retrieval.py)."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype="float32"), []
-        model = self._load()
-        feats = model.encode(list(texts), batch_size=BATCH, output_value=None, show_progress_bar=False)
-        vecs, out = [], []
-        for text, wanted, f in zip(texts, spans, feats):
-            v = f["sentence_embedding"].float().numpy()
-            vecs.append(v / max(float(np.linalg.norm(v)), 1e-12))
-            tokens = f["token_embeddings"].float().numpy()
-            offsets = model.tokenizer(text, return_offsets_mapping=True, truncation=True,
-                                      max_length=model.max_seq_length)["offset_mapping"][:len(tokens)]
-            rows = np.full((len(wanted), self.dim), np.nan, dtype="float32")
-            for i, (a, b) in enumerate(wanted):
-                inside = [j for j, (x, y) in enumerate(offsets) if y > x and a <= x and y <= b]
-                if inside:
-                    m = tokens[inside].mean(0)
-                    rows[i] = m / max(float(np.linalg.norm(m)), 1e-12)
-            out.append(rows)
-        return np.ascontiguousarray(np.array(vecs), dtype="float32"), out

@@ -2,12 +2,12 @@
 
 Layout of one set, ``index/<set>/`` (``<set>`` names the documents' roots):
     manifest.json            format version, reader version, embedder, dimension, chunk settings,
-                             sha256 per document, and the two data files below
+                             sha256 per document, and the data files below
                              with their size and sha256 (a damaged file is detected)
     chunks-<gen>.jsonl       one Chunk per line, in vector order (readable)
     vectors-<gen>.faiss      the FAISS index, row i = chunk i
-    sentences-<gen>.npz      each chunk sentence's (document, start, end) and vector, pooled from its
-                             chunk's token vectors (where the embedder gives them: `embed_spans`)
+    sentences-<gen>.npz      each chunk sentence's (document, start, end) and vector (where the embedder
+                             says so: `sentence_vectors`)
 Writes are atomic: data files get a fresh generation name and the manifest,
 written last with os.replace, is the commit point. An interrupted build leaves
 the previous index intact; stale generations are removed after a commit.
@@ -97,7 +97,7 @@ class Index:
     chunks: list[Chunk]
     vectors: object  # faiss.Index, inner product over unit vectors
     manifest: dict
-    sentences: Sentences | None = None  # where the embedder gives sentence vectors (`embed_spans`)
+    sentences: Sentences | None = None  # where the embedder says so (`sentence_vectors`)
 
     @property
     def docs(self) -> list[str]:
@@ -203,7 +203,7 @@ def build(config: Config, embedder, progress=None) -> Index:
     vecs = np.vstack([vs for _, vs, _, _ in parts]).astype("float32")
     manifest = dict(want, documents=hashes, chars={d: n for d, (_, _, n, _) in zip(docs, parts)},
                     excluded=sorted(excluded), n_chunks=len(chunks), built=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    # sentence vectors where every document has them (an embedder without `embed_spans` gives none)
+    # sentence vectors where every document has them (not from an embedder without `sentence_vectors`)
     sentences = None if any(ss is None for *_, ss in parts) else Sentences.of_keys(
         {k: v for *_, ss in parts for k, v in ss.items()}, embedder.dim)
     index = Index(path, chunks, make_faiss(vecs, embedder.dim), manifest, sentences)
@@ -245,33 +245,29 @@ def _reading(doc: str) -> str:
 
 
 def _embed(embedder, groups: list[list[Chunk]], texts: dict, progress=None) -> list[tuple[np.ndarray, dict | None]]:
-    """Each group's vectors, (len(group), dim), and its sentence vectors by (document, start, end) where the
-    embedder gives them (`embed_spans`; else None): a sentence in two overlapping chunks takes the first's.
-    BATCH chunks per call, progress after each call."""
+    """Each group's vectors, (len(group), dim), and, where the embedder says so (`sentence_vectors`; else None),
+    its chunks' sentences' vectors by (document, start, end), each sentence read alone as best_sentences would
+    read it at question time (a sentence two overlapping chunks share, once). BATCH chunks per call, progress
+    after each call."""
     chunks = [c for g in groups for c in g]
     ends = np.cumsum([len(g) for g in groups], dtype=int)
-    spans = [[(a - c.start, b - c.start) for a, b in sentence_spans(texts[c.doc], c.start, c.end)] for c in chunks]
-    pooled = hasattr(embedder, "embed_spans")
+    alone = getattr(embedder, "sentence_vectors", False)
     out, found = [], {}
     if progress and chunks:
-        progress(0, len(groups), f"embedding {len(chunks):,} chunks")
+        progress(0, len(groups), f"embedding {len(chunks):,} chunks" + (" and their sentences" if alone else ""))
     for a in range(0, len(chunks), BATCH):
-        batch = [c.text for c in chunks[a:a + BATCH]]
-        if pooled:
-            vecs, rows = embedder.embed_spans(batch, spans[a:a + BATCH])
-            for c, wanted, vs in zip(chunks[a:a + BATCH], spans[a:a + BATCH], rows):
-                for (x, y), v in zip(wanted, vs):
-                    if not np.isnan(v[0]):
-                        found.setdefault((c.doc, c.start + x, c.start + y), v)
-        else:
-            vecs = embedder.embed(batch)
-        out.append(vecs)
+        out.append(embedder.embed([c.text for c in chunks[a:a + BATCH]]))
+        if alone:
+            keys = list(dict.fromkeys((c.doc, x, y) for c in chunks[a:a + BATCH]
+                                      for x, y in sentence_spans(texts[c.doc], c.start, c.end)))
+            keys = [k for k in keys if k not in found]
+            found.update(zip(keys, embedder.embed([texts[d][x:y] for d, x, y in keys])))
         done = min(a + BATCH, len(chunks))
         if progress:
             progress(int(np.searchsorted(ends, done, side="right")), len(groups), f"{done:,} chunks embedded")
     vecs = np.vstack(out) if out else np.zeros((0, embedder.dim), "float32")
     docs = [g[0].doc if g else None for g in groups]
-    return [(vs, {k: v for k, v in found.items() if k[0] == d} if pooled else None)
+    return [(vs, {k: v for k, v in found.items() if k[0] == d} if alone else None)
             for vs, d in zip(np.split(vecs, ends[:-1]) if groups else [], docs)]
 
 
