@@ -266,9 +266,11 @@ def _embed(embedder, groups: list[list[Chunk]], texts: dict, progress=None) -> l
         if progress:
             progress(int(np.searchsorted(ends, done, side="right")), len(groups), f"{done:,} chunks embedded")
     vecs = np.vstack(out) if out else np.zeros((0, embedder.dim), "float32")
-    docs = [g[0].doc if g else None for g in groups]
-    return [(vs, {k: v for k, v in found.items() if k[0] == d} if alone else None)
-            for vs, d in zip(np.split(vecs, ends[:-1]) if groups else [], docs)]
+    of_doc: dict[str, dict] = {}
+    for k, v in found.items():
+        of_doc.setdefault(k[0], {})[k] = v
+    return [(vs, of_doc.get(g[0].doc, {}) if alone and g else {} if alone else None)
+            for vs, g in zip(np.split(vecs, ends[:-1]) if groups else [], groups)]
 
 
 EXCLUDED = "excluded.json"  # the documents the user removed, kept apart from the manifest
