@@ -114,7 +114,7 @@ def best_sentences(passages: list[Passage], question: str, embedder, text_of, bu
     its cosine with the question, plus its passage's rank prior; the best are kept until the budget is
     spent, then sentences next to each other in a document are joined into one passage, best first.
     The model reads fewer tokens (the cost of an answer on a collection) with the evidence kept.
-    The sentences' vectors come from `stored` (index.Sentences: read in their chunks when the index was
+    The sentences' vectors come from `stored` (index.Sentences: each sentence read alone when the index was
     built) where it holds them all, else from the embedder; `qv`, the question's, where the caller has it."""
     from .chunk import sentences, span
     from .documents import title

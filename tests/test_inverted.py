@@ -106,11 +106,11 @@ def test_a_name_listed_among_the_officials_quoted_who_says_nothing_is_not_shown(
 def test_a_comma_list_under_one_citation_is_read_item_by_item(judge, article_dir, tmp_path):
     """The 1.5B's own reply to "Which countries does the article mention?" (session 21): the three names on one
     line under one citation were read as one item, which the item reading let through, Nato with them. Split
-    (kinds.itemize), each name is read on its own: Nato, which is not a country, is never shown."""
+    (kinds.itemize), each name is read on its own, and asked alone whether it is a country (steps.TYPE_BAR):
+    Nato, which is not one (P(yes) 0.11; read against its sentence, 0.80), is never shown; Russia is."""
     path, checker = judge
     config = Config(docs=(str(article_dir),), index_dir=str(tmp_path / "index"), check_model=path)
     p = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator(["Russia, Ukraine, Nato [3]."]),
                  checker=checker)
     answer = p.ask("Which countries does the article mention?")
-    assert "Nato" not in answer.text, answer.text
-    assert all(len(c.quote) < 400 for c in answer.citations)
+    assert "Nato" not in answer.text and "Russia [" in answer.text, answer.text

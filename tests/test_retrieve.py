@@ -70,3 +70,29 @@ def test_best_sentences_keeps_the_sentences_nearest_the_question_within_the_budg
     wide = best_sentences(passages, "Who led the American delegation?", ToyEmbedder(), text_of, budget=1000)
     # everything fits: the five sentences of d are neighbours and join into one passage
     assert any(p.chunk.text == doc for p in wide) and sum(p.chunk.doc == "d" for p in wide) == 1
+
+
+def test_best_sentences_reads_stored_sentence_vectors_and_embeds_only_what_is_missing():
+    """With every candidate sentence's vector stored (index.Sentences) and the question's given, nothing is
+    embedded and the pick is the one the embedder's own vectors give; one sentence missing, all are embedded."""
+    from conftest import ToyEmbedder
+
+    from qa.chunk import sentences
+    from qa.index import Sentences
+    from qa.retrieve import best_sentences
+    from qa.types import Passage
+
+    doc = "Sherman led the American delegation. The weather was cold. Grushko led the Russian side."
+    chunk = Chunk("a", "d", 0, len(doc), doc)
+    keys = [("d", a, b) for a, b in sentences(doc, 0, len(doc))]
+    toy = ToyEmbedder()
+    stored = Sentences.of_keys(dict(zip(keys, toy.embed([doc[a:b] for _, a, b in keys]))), toy.dim)
+    q = "Who led the American delegation?"
+    want = best_sentences([Passage(chunk, 1.0, 0.5)], q, ToyEmbedder(), {"d": doc}.__getitem__, budget=40)
+    spy = ToyEmbedder()
+    got = best_sentences([Passage(chunk, 1.0, 0.5)], q, spy, {"d": doc}.__getitem__, 40, stored, toy.embed([q]))
+    assert spy.calls == [] and [p.chunk.text for p in got] == [p.chunk.text for p in want] == [
+        "Sherman led the American delegation."]
+    partial = Sentences.of_keys({k: stored.vectors[stored.rows[k]] for k in keys[:2]}, toy.dim)
+    best_sentences([Passage(chunk, 1.0, 0.5)], q, spy, {"d": doc}.__getitem__, 40, partial, toy.embed([q]))
+    assert spy.calls == [[q] + [doc[a:b] for _, a, b in keys]]
