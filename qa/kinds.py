@@ -117,7 +117,7 @@ def _split_commas(line: str) -> str:
 
 
 # plural nouns for kinds of thing a small model tells apart without the text ("Is Nato a country?" 0.11, "Is
-# Russia a country?" 0.97); for "officials" or "sanctions" its reading alone is no better than chance (0.41-0.67)
+# Russia a country?" 0.97); for "officials" or "sanctions" its reading alone tells nothing apart (0.41-0.79)
 _TYPED = re.compile(r"^\s*(?:which|what|list|name)\s+(?:all\s+)?(?:the\s+)?(?:\w+\s+)?"
                     r"(countries|nations|cities|towns|capitals|organi[sz]ations|companies)\b", re.I)
 
