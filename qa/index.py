@@ -59,15 +59,11 @@ class Sentences:
         rows = [self.rows.get(k) for k in keys]
         return None if None in rows else self.vectors[rows]
 
-    def select(self, docs) -> dict[tuple[str, int, int], np.ndarray]:
-        """key -> vector for the sentences of `docs`."""
-        return {k: self.vectors[i] for k, i in self.rows.items() if k[0] in docs}
-
-    def by_doc(self) -> dict[str, dict[tuple[int, int], np.ndarray]]:
-        """document -> (start, end) -> vector."""
-        out: dict[str, dict[tuple[int, int], np.ndarray]] = {}
-        for (d, a, b), i in self.rows.items():
-            out.setdefault(d, {})[(a, b)] = self.vectors[i]
+    def by_doc(self) -> dict[str, dict[tuple[str, int, int], np.ndarray]]:
+        """document -> its sentences' key -> vector."""
+        out: dict[str, dict[tuple[str, int, int], np.ndarray]] = {}
+        for k, i in self.rows.items():
+            out.setdefault(k[0], {})[k] = self.vectors[i]
         return out
 
     @classmethod
@@ -194,8 +190,9 @@ def build(config: Config, embedder, progress=None) -> Index:
         hashes[d], texts[d] = documents.load(d)
     fresh = [chunk_text(d, texts[d], config.chunk_sentences, config.chunk_overlap, config.max_chunk_chars)
              for d in todo]
-    embedded = _embed(embedder, fresh, texts, progress)
-    made = {d: (cs, vs, len(texts[d]), ss) for d, cs, (vs, ss) in zip(todo, fresh, embedded)}
+    vectors, said = _embed(embedder, fresh, texts, progress)
+    made = {d: (cs, vs, len(texts[d]), None if said is None else said.get(d, {}))
+            for d, cs, vs in zip(todo, fresh, vectors)}
     parts = [reuse[d] if d in reuse else made[d] for d in docs]
     if progress:
         progress(len(todo), len(todo), "saving index")
@@ -233,7 +230,7 @@ def _reusable(old: Index | None, hashes: dict) -> dict:
         if src != d:
             cs = [Chunk(chunk_id(d, c.start, c.end, c.text), d, c.start, c.end, c.text) for c in cs]
         chars = old.manifest.get("chars", {}).get(src) or max(c.end for c in cs)
-        sentences = None if said is None else {(d, a, b): v for (a, b), v in said.get(src, {}).items()}
+        sentences = None if said is None else {(d, a, b): v for (_, a, b), v in said.get(src, {}).items()}
         out[d] = (cs, allvec[rows[src]], chars, sentences)
     return out
 
@@ -244,11 +241,11 @@ def _reading(doc: str) -> str:
     return suffix if suffix in {".pdf", ".html", ".htm"} else ".txt"
 
 
-def _embed(embedder, groups: list[list[Chunk]], texts: dict, progress=None) -> list[tuple[np.ndarray, dict | None]]:
+def _embed(embedder, groups: list[list[Chunk]], texts: dict, progress=None) -> tuple[list[np.ndarray], dict | None]:
     """Each group's vectors, (len(group), dim), and, where the embedder says so (`sentence_vectors`; else None),
-    its chunks' sentences' vectors by (document, start, end), each sentence read alone as best_sentences would
-    read it at question time (a sentence two overlapping chunks share, once). BATCH chunks per call, progress
-    after each call."""
+    the chunks' sentences' vectors, document -> (document, start, end) -> vector, each sentence read alone as
+    best_sentences would read it at question time (a sentence two overlapping chunks share, once). BATCH chunks
+    per call, progress after each call."""
     chunks = [c for g in groups for c in g]
     ends = np.cumsum([len(g) for g in groups], dtype=int)
     alone = getattr(embedder, "sentence_vectors", False)
@@ -266,11 +263,10 @@ def _embed(embedder, groups: list[list[Chunk]], texts: dict, progress=None) -> l
         if progress:
             progress(int(np.searchsorted(ends, done, side="right")), len(groups), f"{done:,} chunks embedded")
     vecs = np.vstack(out) if out else np.zeros((0, embedder.dim), "float32")
-    of_doc: dict[str, dict] = {}
+    said: dict[str, dict] = {}
     for k, v in found.items():
-        of_doc.setdefault(k[0], {})[k] = v
-    return [(vs, of_doc.get(g[0].doc, {}) if alone and g else {} if alone else None)
-            for vs, g in zip(np.split(vecs, ends[:-1]) if groups else [], groups)]
+        said.setdefault(k[0], {})[k] = v
+    return (np.split(vecs, ends[:-1]) if groups else []), (said if alone else None)
 
 
 EXCLUDED = "excluded.json"  # the documents the user removed, kept apart from the manifest
@@ -345,8 +341,11 @@ def remove(index: Index, docs: list[str], path: Path | None = None, exclude=()) 
     m["excluded"] = sorted(set(m.get("excluded", [])) | _excluded(path) | set(exclude))
     m["n_chunks"] = len(keep)
     kept = [index.chunks[i] for i in keep]
-    sentences = None if index.sentences is None else Sentences.of_keys(
-        index.sentences.select({c.doc for c in kept}), index.vectors.d)
+    sentences = None
+    if index.sentences is not None:
+        said = index.sentences.by_doc()
+        kept_docs = dict.fromkeys(c.doc for c in kept)
+        sentences = Sentences.of_keys({k: v for d in kept_docs for k, v in said.get(d, {}).items()}, index.vectors.d)
     smaller = Index(path, kept, make_faiss(vecs.astype("float32"), index.vectors.d), m, sentences)
     path.mkdir(parents=True, exist_ok=True)
     _save_excluded(path, m["excluded"])  # first: a build after a crash here still leaves them out
