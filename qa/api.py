@@ -230,6 +230,8 @@ class Pipeline:
             # the question, and shown alone it reads as backing the dropped answer ("Yes, Smith spoke after the
             # meeting. She said … [20]", where the source has her speaking before it)
             checked = cite.Verified(prompts.ABSTAIN, (), True)
+        if not (kind.polarity or sides):  # a quote that announces a list it does not give: the sentence that gives it
+            checked = cite.enumerated(checked, passages, documents.text_of)
         seen: dict = {"passages": passages}  # what the steps share (steps.py)
         # the passages the reply cited: its markers (but a re-read's "[1]", which is its focus) and its verified quotes
         cited = {c.n for c in checked.citations} | (set() if focus is not None else set(cite.cited_numbers(raw)))

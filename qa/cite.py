@@ -301,17 +301,68 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
             quote = text_of(doc)[s:e]  # cut from the source itself, so text_of(doc)[start:end] == quote
             cites.setdefault((n, s, e), Citation(n, passages[n - 1].chunk.id, doc, s, e, quote))
             marks.append(n)
-        # the markers go before the sentence's end, and after a closing quotation mark ('Nato" [1].'), so
-        # the marked sentence is one sentence still
-        body, stop, closing = re.fullmatch(r"(.*?)([.!?]*)([\"”’'»]*)[.!?]*", claim_text.rstrip(), re.S).groups()
-        end = stop[-1:] if stop else "."
-        shown = body.rstrip() + closing + "".join(f" [{n}]" for n in dict.fromkeys(marks)) + end
+        shown = _marked(claim_text, marks)
         if shown not in kept:  # a reply that repeats itself ("US [10]. US [10]. ...") shows each claim once
             kept.append(shown)
     if not kept:
         return Verified(ABSTAIN, (), True)
     ordered = tuple(sorted(cites.values(), key=lambda c: (c.n, c.start)))
     return Verified(" ".join(kept), ordered, False)
+
+
+def _marked(claim_text: str, marks) -> str:
+    """The claim with its passage markers before the sentence's end, and after a closing quotation mark
+    ('Nato" [1].'), so the marked sentence is one sentence still.
+
+    >>> _marked("“These include arms control.”", [13])
+    '“These include arms control” [13].'
+    """
+    body, stop, closing = re.fullmatch(r"(.*?)([.!?]*)([\"”’'»]*)[.!?]*", claim_text.rstrip(), re.S).groups()
+    end = stop[-1:] if stop else "."
+    return body.rstrip() + closing + "".join(f" [{n}]" for n in dict.fromkeys(marks)) + end
+
+
+# A sentence that names the members of what the one before it speaks of: "Nato has offered a series of areas … “These
+# include reciprocal actions around risk reduction …”", "… to discuss potential financial penalties on Russia. Those
+# measures could include Germany terminating …". A reply quoting the first has not said what they are.
+_ENUMERATES = re.compile(r"[“\"'‘]?\s*(?:these|those|they|this|it|such)(?:\s+[a-z-]+){0,2}\s+"
+                         r"(?:(?:could|would|may|might|will|can)\s+)?(?:include[sd]?|comprise[sd]?|consist(?:s|ed)?)\b",
+                         re.I)
+
+
+def enumerated(verified: Verified, passages: list[Passage], text_of) -> Verified:
+    """The verified answer with, after it, each sentence that follows a quote and names the members of what
+    it speaks of (`_ENUMERATES`; across a paragraph break too, as a quotation carried on), quoted whole and
+    cited, where a passage the model read holds it and no quote is taken from it already: "The Nato allies
+    offered their views on areas where Nato and Russia could make progress together … [12]" to "What areas of
+    co-operation did the Nato allies offer Russia?" goes on "“These include reciprocal actions around risk
+    reduction and transparency, improved communication and arms control” [12]."
+
+    >>> doc = "Nato offered areas of co-operation. These include arms control and transparency. It ended."
+    >>> v = Verified("Nato offered areas of co-operation [1].", (Citation(1, "c", "d", 0, 35, doc[:35]),), False)
+    >>> w = enumerated(v, [Passage(Chunk("c", "d", 0, len(doc), doc), 1.0)], lambda d: doc)
+    >>> w.text, [c.quote for c in w.citations]
+    ('Nato offered areas of co-operation [1]. These include arms control and transparency [1].', ['Nato offered areas of co-operation.', 'These include arms control and transparency.'])
+    """
+    if verified.abstained:
+        return verified
+    added, citations = [], list(verified.citations)
+    for c in verified.citations:
+        doc = text_of(c.doc)
+        spans = sentences(doc, c.start, min(len(doc), c.end + 1000))
+        if len(spans) < 2 or "\n\n\n" in doc[spans[0][1]:spans[1][0]] or not _ENUMERATES.match(doc, spans[1][0]):
+            continue
+        a, b = spans[1]
+        n = next((i for i, p in enumerate(passages, 1)
+                  if p.chunk.doc == c.doc and p.chunk.start <= a and b <= p.chunk.end), 0)
+        if not n or any(x.doc == c.doc and x.start < b and a < x.end for x in citations):
+            continue
+        cited = Citation(n, passages[n - 1].chunk.id, c.doc, a, b, doc[a:b])
+        citations.append(cited)
+        added.append(_marked(" ".join(doc[a:b].split()), [n]))
+    if not added:
+        return verified
+    return Verified(" ".join([verified.text, *added]), tuple(citations), False)
 
 
 # Words that turn a statement into its opposite: a claim and its quote must agree on them, or the

@@ -451,3 +451,31 @@ def test_a_claim_that_orders_events_its_source_does_not_is_read_by_the_model():
                       (Citation(1, "c", "d", 0, len(before), before),), False)
     assert cite.disputed(v, lambda d: before, question="Whom did the allies consult?") == [
         ("The allies consulted Ms Sherman before the meeting.", [before], 0.5)]
+
+
+LISTED = ("Nato offered a series of areas to enhance co-operation. The allies met in Brussels.\n\n"
+          "“These include risk reduction and arms control.”\n\nNato said it was united.")
+
+
+def _on(doc: str, quote: str, passages_end: int | None = None) -> cite.Verified:
+    a = doc.index(quote)
+    end = len(doc) if passages_end is None else passages_end
+    verified = cite.Verified(f"{quote} [1].", (Citation(1, "c", "d", a, a + len(quote), quote),), False)
+    return cite.enumerated(verified, [Passage(Chunk("c", "d", 0, end, doc[:end]), 1.0)], lambda d: doc)
+
+
+def test_a_quote_that_announces_a_list_goes_on_with_the_sentence_that_gives_it_quoted_whole():
+    """A reply quoting "… a series of areas …" has not said which: the sentence after its quote that names them
+    ("These include …", across a paragraph break, as a quotation carried on) is shown after it, cited verbatim."""
+    doc = LISTED.replace(" The allies met in Brussels.", "")
+    v = _on(doc, "Nato offered a series of areas to enhance co-operation")
+    assert v.text.endswith("“These include risk reduction and arms control” [1].")
+    [_, listed] = v.citations
+    assert doc[listed.start:listed.end] == listed.quote == "“These include risk reduction and arms control.”"
+
+
+def test_a_sentence_that_does_not_name_the_quote_s_members_or_lies_outside_the_passages_read_is_not_added():
+    assert _on(LISTED, "Nato offered a series of areas to enhance co-operation").text.count("[1]") == 1  # not next
+    doc = LISTED.replace(" The allies met in Brussels.", "")
+    assert _on(doc, "Nato said it was united").text == "Nato said it was united [1]."  # last sentence
+    assert _on(doc, "Nato offered a series of areas to enhance co-operation", doc.index("“")).citations[1:] == ()

@@ -185,6 +185,16 @@ def test_what_two_speakers_said_is_answered_side_by_side_each_cited_to_its_own_s
         assert text_of(c.doc)[c.start:c.end] == c.quote
 
 
+def test_a_reply_quoting_a_sentence_that_announces_a_list_goes_on_with_the_list(real):
+    """The 1.5B answers which areas of co-operation were offered with "… offered their views on areas where Nato and
+    Russia could make progress together …", which does not say which: the sentence after it that names them
+    ("These include …") is shown after it, quoted whole and cited (cite.enumerated)."""
+    a = real.ask("What areas of co-operation did the Nato allies offer Russia?")
+    assert not a.abstained and "risk reduction" in a.text and "arms control" in a.text, a.text
+    for c in a.citations:
+        assert text_of(c.doc)[c.start:c.end] == c.quote
+
+
 def test_what_one_speaker_said_is_told_in_that_speaker_s_own_cited_sentences(real):
     """Given the whole article, the 1.5B summed up Stoltenberg in one of his sentences, and answered how he described
     the talks in Brussels with Grushko's "a heart-to-heart" (withheld): his own sentences answer both. Who said
