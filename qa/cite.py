@@ -27,7 +27,7 @@ MIN_SUPPORT = 0.6   # share of a claim's content words found in its best quote (
 _CLAUSE = re.compile(r"[,;:—–]\s+|\s+[—–]\s+")
 _NUMBER = re.compile(r"\d[\d,.]*")
 # A name: capitalised words, joined by "of", "the", "de"...: "Robert of Jumièges", "Edward the Confessor".
-_NAME = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|the|de|du|da|del|der|van|von|la|le)\s+)*[A-Z][\w’'-]*)*")
+NAME = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|the|de|du|da|del|der|van|von|la|le)\s+)*[A-Z][\w’'-]*)*")
 # An all-capitals name ("^us") is found only as a capitalised word ("US", "Nato" for "NATO"):
 # "US" is not the "us" of "all of us".
 _ACRONYM = re.compile(r"[A-Z]{2,5}")
@@ -159,7 +159,7 @@ def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
     [['=europ', '^eu', 'european', 'union', '~union'], ['2022']]
     """
     keys = []
-    for m in _NAME.finditer(text):
+    for m in NAME.finditer(text):
         at_start = not text[:m.start()].strip() or text[:m.start()].rstrip()[-1] in ".!?"
         words = m.group().split()
         if at_start and (not initial or words[0].lower() in _STARTERS):
@@ -431,8 +431,8 @@ def states_question(claim: str, question: str) -> bool:
 
 
 def _name_stems(text: str) -> set[str]:
-    """The stems of the words of a text's names (`_NAME`)."""
-    return stems(" ".join(m.group() for m in _NAME.finditer(text)))
+    """The stems of the words of a text's names (`NAME`)."""
+    return stems(" ".join(m.group() for m in NAME.finditer(text)))
 
 
 _PHRASE_END = re.compile(r"[,;:()\[\].!?—–]")
@@ -974,7 +974,7 @@ _IRREGULAR = re.compile(r"\b(?:met|led|made|took|gave|held|went|came|saw|wrote|b
 
 def asks_speakers(question: str, item: str) -> bool:
     """A list item that is a name ("Stefano Sannino"), given to a question that asks who spoke or was quoted."""
-    return bool(ASKS_SAID.search(question)) and bool(_NAME.fullmatch(item.strip(" .!?;,")))
+    return bool(ASKS_SAID.search(question)) and bool(NAME.fullmatch(item.strip(" .!?;,")))
 
 
 def speakers(text: str) -> list[tuple[int, int, frozenset[str]]]:
@@ -993,11 +993,11 @@ def speakers(text: str) -> list[tuple[int, int, frozenset[str]]]:
     >>> [(a, sorted(who)) for a, b, who in speakers(doc)]
     [(36, ['mr', 'weber'])]
     """
-    return [(a, b, who) for a, b, who, _ in _speech(text) if who]
+    return [(a, b, who) for a, b, who, _ in utterances(text) if who]
 
 
 @lru_cache(maxsize=128)
-def _speech(text: str) -> tuple[tuple[int, int, frozenset[str], str], ...]:
+def utterances(text: str) -> tuple[tuple[int, int, frozenset[str], str], ...]:
     """Each sentence that reports speech, with the names of its speaker (`speakers`) and the words that name or
     describe the speaker as the text writes them ("Wendy Sherman, the US deputy secretary of state who"; a "she"'s,
     those of whom she is); both empty where the speaker cannot be told. Read once per text: a question about what
@@ -1048,7 +1048,7 @@ _TITLE = re.compile(rf"\b(?:{'|'.join(TITLES)})\b\.?\s*")
 def unsaid(claim: str, citations: tuple[Citation, ...], text_of) -> bool:
     """The claim has someone say something ("The British prime minister condemned Russia's aggression", "Ms Smith
     said …") and no sentence it quotes, with the sentences back to whoever its "she" is, has a speaker the claim's
-    words before its verb describe (`_speech`; a name by what it also goes by: "British" for "UK"). False where
+    words before its verb describe (`utterances`; a name by what it also goes by: "British" for "UK"). False where
     the claim's first verb does not report speech, or its subject is a pronoun or long. "What did the British prime
     minister say about Crimea?" was answered with Liz Truss's words, the UK Foreign Secretary's, shown (the answer
     check: P(yes) above its bar; no word of the claim missing from its quote but the subject's).
@@ -1071,14 +1071,14 @@ def unsaid(claim: str, citations: tuple[Citation, ...], text_of) -> bool:
     speaks_first = m and _first_verb(plain, m) == m.start() and m.group().lower() != "according to"
     subject = plain[:m.start()] if speaks_first else ""
     after = re.split(r"[,;:.!?]", plain[m.end():], maxsplit=1)[0].split() if speaks_first else []
-    if after[:1] == ["by"]:  # "The talks, described by Mr Stoltenberg as …": the agent speaks, as in `_speech`
+    if after[:1] == ["by"]:  # "The talks, described by Mr Stoltenberg as …": the agent speaks, as in `utterances`
         subject = " ".join(after[:4])
     if not stems(subject) or len(subject.split()) > 8 or _PRONOUN_SUBJECT.match(subject):
         return False
     subject = _TITLE.sub("", subject)  # "Mr Grushko" is not "Mr Stoltenberg"
     names = key_terms(subject)  # "Jens Stoltenberg" is "Mr Stoltenberg" (any word of a name), the rest each word
     roles = stems(subject) - _name_stems(subject)
-    said = _speech(context(citations, text_of, REACH))
+    said = utterances(context(citations, text_of, REACH))
     if any(not by for *_, by in said):  # a speaker who cannot be told
         return False
     return not any(_holds(by, names) and roles <= stems(by) | _pool(by) for *_, by in said)
@@ -1088,10 +1088,10 @@ _PREPOSITION = re.compile(r"\b(?:to|of|for|in|at|from|with|on|about|over|regardi
 
 
 def _names(text: str, heads: bool = False) -> frozenset[str]:
-    """The lower-cased words of the names in text (`_NAME`), but a stopword that opens one ("But", "The");
+    """The lower-cased words of the names in text (`NAME`), but a stopword that opens one ("But", "The");
     `heads`, and not a name a preposition governs: "Julianne Smith, the US ambassador to Nato" is Smith speaking
     (and the US), not Nato."""
-    return frozenset(w.lower() for n in _NAME.finditer(text) if not (heads and is_governed(text, n.start()))
+    return frozenset(w.lower() for n in NAME.finditer(text) if not (heads and is_governed(text, n.start()))
                      for i, w in enumerate(_WORD.findall(n.group())) if i or w.lower() not in STOP)
 
 
@@ -1236,12 +1236,12 @@ def _pool(text: str) -> set[str]:
     found = (words | {w.split("'")[-1] for w in words if "'" in w}  # "d'Aulps" holds the name "Aulps"
              | {"^" + w.lower() for w in _CAPITALISED.findall(text)} | {x.strip(",.") for x in _NUMBER.findall(text)}
              | {_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS})  # "four" centres hold the number 4
-    for m in _NAME.finditer(text):
+    for m in NAME.finditer(text):
         found |= _initials(m.group().split()) | {_name_form(t) for t in tokens(m.group())}
     for m in _LONG_NAME.finditer(text):  # "Organisation for Security and Co-operation in Europe" is "OSCE"
         caps = [w[0].lower() for w in re.split(r"[\s-]+", m.group()) if w[:1].isupper()][:8]
         # where the name ends is not known ("... in Europe on Thursday"): each run of three or more (two-letter
-        # initials are a _NAME's own: "United States", not the "Union Summit" of "European Union Summit")
+        # initials are a NAME's own: "United States", not the "Union Summit" of "European Union Summit")
         found |= {"^" + "".join(caps[i:j]) for i in range(len(caps)) for j in range(i + 3, len(caps) + 1)}
     return found | {alias for name in found for alias in _ALIAS_OF.get(name, ())}
 

@@ -247,7 +247,7 @@ def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
     from dataclasses import replace
 
     from .chunk import span
-    from .cite import _NAME, TITLES, _speech, negated, negations, stems
+    from .cite import NAME, TITLES, negated, negations, stems, utterances
 
     if not _WHO_SAID.match(question):
         return []
@@ -255,7 +255,7 @@ def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
     full = {d: text_of(d) for d in dict.fromkeys(p.chunk.doc for p in passages)}  # read once each
     found = []  # (shared, doc, start, end, who, the speaker's words)
     for doc, text in full.items():
-        for a, b, who, words in _speech(text):
+        for a, b, who, words in utterances(text):
             if who:
                 found.append((len(asked & stems(text[a:b])), doc, a, b, who, words))
     found.sort(key=lambda f: -f[0])  # the first written of those holding as many
@@ -267,7 +267,7 @@ def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
     text = full[doc]
     if negated(text[a:b], asked) and not negations(question):
         return []  # "Who said Russia intends to invade Ukraine?": Peskov "repeated Russia's denials that it …"
-    names = [m.group() for m in _NAME.finditer(words)]
+    names = [m.group() for m in NAME.finditer(words)]
     if not names:
         return []
     # the speaker by the longest name the words give: "Alexander Grushko", not "Russia's"
@@ -285,7 +285,7 @@ def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tup
     (cite.speakers), with the [doc, start, end] runs of neighbouring sentences in which it speaks, and where the
     name is in the question. Not a name that is only the topic ("… said about Nato membership"). A question
     without a word for speaking may still name one after "according to" ("… according to Truss?"): that one only."""
-    from .cite import _NAME, ASKS_SAID, is_governed, key_terms, speakers
+    from .cite import NAME, ASKS_SAID, is_governed, key_terms, speakers
 
     asks = bool(ASKS_SAID.search(question))
     if not asks and not _ACCORDING.search(question):
@@ -293,7 +293,7 @@ def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tup
     full = {d: text_of(d) for d in dict.fromkeys(p.chunk.doc for p in passages)}  # read once each
     said = {d: speakers(text) for d, text in full.items()}
     out = []
-    for m in _NAME.finditer(question):
+    for m in NAME.finditer(question):
         name = m.group()
         if m.start() == 0:  # "Did Grushko": the name is "Grushko"; "Sherman" opening the question is not known
             name = name.split(None, 1)[1] if " " in name else ""
