@@ -209,18 +209,6 @@ class Pipeline:
                 yield piece
             if not sides or not cite.is_abstention("".join(said)):  # a side its sentences do not answer is left out
                 replies.append(("".join(said), side, before))
-        if kind.items and self.config.more_items and len(replies) == 1 and not sides and not picked \
-                and not cite.is_abstention(replies[0][0]):  # the items a list's first reply left out
-            yield Stage("more")
-            yield "\n"
-            more = []
-            for piece in generator.stream(asks[0][0] + [{"role": "assistant", "content": replies[0][0]},
-                                                        {"role": "user", "content": prompts.MORE}],
-                                          max_tokens, prompts.NOT_FIRST):
-                more.append(piece)
-                yield piece
-            if not cite.is_abstention("".join(more)):
-                replies[0] = (replies[0][0] + "\n" + "".join(more), *replies[0][1:])
         # a side's "[1]" is its own first passage: renumbered as in the passages of all sides
         raw = "\n".join(cite.renumbered(reply, before) for reply, _, before in replies) or prompts.ABSTAIN
         if sides:  # each side's claims are checked against that speaker's sentences alone

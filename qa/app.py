@@ -120,12 +120,9 @@ WAIT = {"": "Searching the documents…", "reread": "The first reply did not mat
         "polarity": "Checking the yes or no against the quoted sentences…",
         "entail": "Checking that the source says what the answer says…",
         "items": "Checking each item against the question…",
-        "denied": "Looking for a sentence of the source that says no…",
-        "more": "Looking for the items the reply left out…"}
+        "denied": "Looking for a sentence of the source that says no…"}
 # Stages after which a new reply streams in place of the one withheld (a re-read, a second chance)
 ANEW = ("reread", "retry", "spoken")
-# Stages after which the reply streams on (a list's items it left out)
-ON = ("more",)
 
 
 def draft_html(raw: str, stage: str = "") -> str:
@@ -134,7 +131,7 @@ def draft_html(raw: str, stage: str = "") -> str:
     question is asked again."""
     text = esc(raw).replace("\n", "<br>")
     wait = f'<span class="qa-wait">{WAIT[stage]}</span>' if stage or not raw else ""
-    if stage and stage not in ANEW + ON:  # a check of steps.CHECKS: the reply is written, no caret
+    if stage and stage not in ANEW:  # a check of steps.CHECKS: the reply is written, no caret
         return f'<div class="qa-answer qa-draft">{text}<br>{wait}</div>'
     return f'<div class="qa-answer qa-draft">{wait}{"<br>" if wait and raw else ""}{text}<span class="qa-caret"></span></div>'
 

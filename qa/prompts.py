@@ -45,11 +45,6 @@ KIND_INSTRUCTIONS = {
                "its passage number.",
     "twopart": "Answer each part in its own short sentence, each ending with its passage number.",
 }
-# Said after a list question's first reply, in the same conversation (api.Pipeline.stream: only this turn is
-# evaluated anew): the 1.5B often answers a list with one sentence ("What are Moscow's demands?").
-MORE = ("Are there other items in the passages that answer the question? List only those not in your reply, one per "
-        f"line, each in the passages' words and followed by its passage number. If there are none, reply exactly: "
-        f"{ABSTAIN}")
 # Said instead, for each side of a comparison or two-part question about what named speakers said, with that
 # speaker's sentences alone (retrieve.sides): given both sides' sentences, the 1.5B wrote one side's words for both.
 SIDE = "Reply with one short sentence about {name} only, in the passages' words, ending with its passage number."

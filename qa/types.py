@@ -74,8 +74,7 @@ class Answer:
 class Stage:
     """A step of `Pipeline.stream` between the reply pieces, for a reader to show:
     "reread" -- the reply failed the citation check and the question is asked again on the
-    sentences that back it (the pieces that follow are the new reply's); "more" -- a list's reply goes on
-    with the items its first turn left out (the pieces that follow add to it); "premise" -- the question's
+    sentences that back it (the pieces that follow are the new reply's); "premise" -- the question's
     words are checked against the quoted sentences (no model pass); "check" -- the reply
     is being checked against the source; "entail" -- a claim whose "not" or "no" its quote does not
     share is read again against it; "polarity" -- a yes/no reply's Yes or No is checked

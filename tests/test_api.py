@@ -395,31 +395,3 @@ def test_no_reading_for_a_no_where_the_question_is_negated_no_sentence_holds_its
     p.generator.support = [0.1] * 4
     a = p.ask(question)
     assert a.abstained and "denied_s" not in a.timings, (question, reply, a.text)
-
-
-def test_a_list_s_reply_goes_on_with_the_items_its_first_turn_left_out(toy_config):
-    """The 1.5B answers a list with one sentence: a second turn of the same conversation asks for the items the
-    first left out (prompts.MORE), and the items of both are verified together."""
-    from dataclasses import replace
-
-    whole = replace(toy_config, whole_chars=100_000)
-    q = "Which words did Grushko use to describe the conversation?"
-    first = "Grushko described the talks as “a heart-to-heart” [1]."
-    second = "The conversation was quite frank, direct, deep, intense [1]."
-    p = pipeline(whole, first, second)
-    *items, a = p.stream(q)
-    asked, more = p.generator.prompts
-    assert more[:2] == asked and more[2:] == [{"role": "assistant", "content": first},
-                                              {"role": "user", "content": prompts.MORE}]
-    assert Stage("more") in items and "heart-to-heart" in a.text and "frank" in a.text and "intense" in a.text, a.text
-    assert "".join(i for i in items[items.index(Stage("more")) + 1:] if isinstance(i, str)).strip() == second
-    for config, replies in ((replace(whole, more_items=0), (first, second)), (whole, (prompts.ABSTAIN, second))):
-        p = pipeline(config, *replies)  # turned off, or the first turn abstained: no second turn
-        a = p.ask(q)
-        assert len(p.generator.prompts) == 1 and "frank" not in a.text
-    p = pipeline(whole, first, prompts.ABSTAIN)  # the second turn finds nothing more: the first reply stands
-    a = p.ask(q)
-    assert len(p.generator.prompts) == 2 and "heart-to-heart" in a.text and not a.abstained
-    p = pipeline(whole, SHERMAN, second)  # not a list: one turn
-    p.ask("Who led the American delegation?")
-    assert len(p.generator.prompts) == 1
