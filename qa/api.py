@@ -230,8 +230,6 @@ class Pipeline:
             # the question, and shown alone it reads as backing the dropped answer ("Yes, Smith spoke after the
             # meeting. She said … [20]", where the source has her speaking before it)
             checked = cite.Verified(prompts.ABSTAIN, (), True)
-        if not (kind.polarity or sides):  # a quote that announces a list it does not give: the sentence that gives it
-            checked = cite.enumerated(checked, passages, documents.text_of)
         seen: dict = {"passages": passages}  # what the steps share (steps.py)
         # the passages the reply cited: its markers (but a re-read's "[1]", which is its focus) and its verified quotes
         cited = {c.n for c in checked.citations} | (set() if focus is not None else set(cite.cited_numbers(raw)))
@@ -262,6 +260,8 @@ class Pipeline:
             timings["retry_s"] = time.perf_counter() - now
             if not second.abstained:
                 checked, raw, seen = second, again, tried
+        if not (kind.polarity or sides):  # a quote that announces a list it does not give: the sentence that gives it,
+            checked = cite.enumerated(checked, passages, documents.text_of)  # verbatim, after the checks of the reply
         timings["total_s"] = time.perf_counter() - t0
         titled = tuple(replace(c, title=documents.title(c.doc)) for c in checked.citations)
         yield Answer(checked.text, titled, checked.abstained, tuple(passages), timings, q, seen.get("support"), raw)
