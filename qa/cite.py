@@ -75,7 +75,7 @@ def is_abstention(text: str) -> bool:
     return not text.strip() or ABSTAIN.lower() in text.lower() or bool(_ABSTAIN_RE.search(text))
 
 
-def holds_phrase(reply: str, phrase: str, question: str, source: str) -> bool:
+def holds_phrase(reply: str, phrase: str, question: str, source: str, read: str = "") -> bool:
     """Whether a reply holds the answer phrase a second reading copied from the text around its quote
     (steps.agree): one of the phrase's content words the question lacks is in the reply. Only a phrase
     from `source`, the sentences that hold the quotes, can tell against the reply: one from a sentence
@@ -83,6 +83,10 @@ def holds_phrase(reply: str, phrase: str, question: str, source: str) -> bool:
     "packet switching", from "He called it packet switching" after it). Nor can a phrase that names
     nothing (none, an abstention, mostly the question's own words), or a reply that adds nothing to the
     question's words; and a phrase the source sets beside the reply's answer (`_apposed`) names the same thing.
+    But a phrase of the question's words alone, one of them missing from the text it was asked to copy from
+    (`read`, else `source`), is the question written back: the reading found no answer there, and the reply
+    does not stand ("Moscow was not negotiating from", to "What did the Kremlin's spokesman say Moscow was not
+    negotiating from?" of "Kremlin spokesman Dmitry Peskov … repeated Russia's denials …").
 
     >>> q, s = "Who operates the voting equipment?", "A vote clerk sits by the Presiding Officer and operates it."
     >>> holds_phrase("The Presiding Officer operates the voting equipment [1].", "A vote clerk", q, s)
@@ -94,10 +98,18 @@ def holds_phrase(reply: str, phrase: str, question: str, source: str) -> bool:
     >>> q = "Who described the talks?"
     >>> holds_phrase("Alexander Grushko described the talks [1].", "Russia's representative", q, s)
     True
+    >>> s = "Kremlin spokesman Dmitry Peskov repeated Russia's denials that it intends to invade Ukraine."
+    >>> q = "What did the Kremlin's spokesman say Moscow was not negotiating from?"
+    >>> holds_phrase("Peskov repeated Russia's denials [1].", "Moscow was not negotiating from.", q, s)
+    False
+    >>> holds_phrase("Peskov repeated Russia's denials [1].", "Kremlin spokesman", q, s)
+    True
     """
     if is_abstention(phrase) or re.match(r"\W*none\b", phrase, re.I):
         return True
     asked, said = stems(question), stems(phrase)
+    if said and said <= asked and not said <= stems(read or source):  # the question written back
+        return False
     new, answered = said - asked, _beyond(reply, asked)
     if not new or not answered or len(new) < len(said & asked) or not new <= stems(source):
         return True

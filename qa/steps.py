@@ -83,7 +83,7 @@ def agree(pipe, q, kind, v, seen):
     def run() -> bool:
         text = check.read(v.citations, documents.text_of)
         phrase = "".join(pipe.checker.stream(prompts.shortest_messages(text, q), 24)).strip()
-        return cite.holds_phrase(v.text, phrase.splitlines()[0] if phrase else "", q, quoted)
+        return cite.holds_phrase(v.text, phrase.splitlines()[0] if phrase else "", q, quoted, text)
     return run
 
 

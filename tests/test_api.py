@@ -287,6 +287,22 @@ def test_a_fact_must_hold_the_phrase_read_from_its_quote_as_the_answer(toy_confi
         assert a.abstained != shown and "agree_s" in a.timings, phrase
 
 
+def test_a_fact_whose_shortest_answer_reading_writes_the_question_back_is_withheld(toy_config):
+    """Article dev: "What did the Kremlin's spokesman say Moscow was not negotiating from?" was answered with
+    "The Kremlin spokesman repeated Russia's denials …" (answer check 0.59), and the shortest-answer reading of
+    that sentence wrote "Moscow was not negotiating from.": the question's own words, which the text lacks. The
+    reading found no answer there. The question's words the text holds ("the American delegation") decide nothing."""
+    from dataclasses import replace
+
+    on = replace(toy_config, min_support=0.5, agree=1, retry=0)
+    q = "Who led the American delegation at the negotiating table?"
+    for phrase, shown in (("led the delegation at the negotiating table", False), ("the American delegation", True),
+                          ("Wendy Sherman", True)):
+        p = pipeline(on, SHERMAN, phrase)
+        a = p.ask(q)
+        assert "agree_s" in a.timings and a.abstained != shown, phrase
+
+
 def test_no_shortest_answer_reading_for_a_reply_that_holds_every_word_of_its_quote(toy_config):
     """Any phrase copied from the quoted sentence is then in the reply: the reading could not withhold it
     (8 of its 29 readings on the article dev set, runs/s16-natodev-agree2). One word short, it is asked."""
