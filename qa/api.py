@@ -216,6 +216,8 @@ class Pipeline:
                                    for reply, side, before in replies])
         else:
             checked = cite.verify(kinds.itemize(raw) if kind.items else raw, passages, documents.text_of, q)
+            if kind.items and not checked.abstained:  # shown one item a line, as the model was asked to write them
+                checked = cite.keep_sentences(checked, [True] * len(cite.claims(checked)))
         now = time.perf_counter()
         timings["generate_s"] = now - (first or now)
         rejected = checked.abstained and not cite.is_abstention(raw)

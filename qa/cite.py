@@ -374,7 +374,7 @@ def enumerated(verified: Verified, passages: list[Passage], text_of) -> Verified
         added.append(_marked(" ".join(doc[a:b].split()), [n]))
     if not added:
         return verified
-    return Verified(" ".join([verified.text, *added]), tuple(citations), False)
+    return Verified(("\n" if "\n" in verified.text else " ").join([verified.text, *added]), tuple(citations), False)
 
 
 # Words that turn a statement into its opposite: a claim and its quote must agree on them, or the

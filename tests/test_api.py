@@ -411,3 +411,13 @@ def test_no_reading_for_a_no_where_the_question_is_negated_no_sentence_holds_its
     p.generator.support = [0.1] * 4
     a = p.ask(question)
     assert a.abstained and "denied_s" not in a.timings, (question, reply, a.text)
+
+
+def test_a_list_is_shown_one_item_a_line(toy_config):
+    """Verified sentences are joined by spaces; a list's items, which the model is asked to write one a line
+    (and kinds.itemize splits when it does not), are shown so, whether or not the item reading dropped one."""
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, whole_chars=100_000), "Alexander Grushko [1], Wendy Sherman [1].")
+    a = p.ask("List the officials quoted in the article.")
+    assert a.text.splitlines() == ["Alexander Grushko [4].", "Wendy Sherman [9]."], a.text
