@@ -984,6 +984,28 @@ _IRREGULAR = re.compile(r"\b(?:met|led|made|took|gave|held|went|came|saw|wrote|b
                         r"won|lost|spent|paid|sought|chose|became|knew|ran|sat|stood|fought|built)\b")
 
 
+# A question that asks who did something ("Who led …?", "… , and who said so?"): not a relative "who" ("the official
+# who led"), nor who was done to or who someone is ("Who did Sherman meet?", "Who is Grushko?": "She met …" answers)
+_ASKS_WHO = re.compile(r"(?:^|[,;]\s*(?:and\s+|but\s+)?)\s*who\b(?!\s+(?:did|does|do|is|was|are|were)\b)", re.I)
+_OPENS_WITH_PRONOUN = re.compile(r"[\s“\"'‘]*(?:he|she|they)\b", re.I)
+
+
+def unnamed(question: str, claim: str) -> bool:
+    """A question that asks who, and a reply whose first claim has "he", "she" or "they" for its subject: the
+    reply does not say who. To "Who condemned Russia's aggression, and what did she call unacceptable?" the
+    1.5B wrote "The US condemned …" (withheld by the word test) and "She said that a further military incursion
+    … would come with a severe cost …", true, quoted, and no answer to either part.
+
+    >>> q = "Who condemned Russia's aggression, and what did she call unacceptable?"
+    >>> unnamed(q, "She said an incursion would come with a severe cost."), unnamed(q, "Liz Truss condemned it.")
+    (True, False)
+    >>> [unnamed(q, "She said they were frank.") for q in ("What did the official who led the talks say?",
+    ...                                                    "Who did Sherman meet?", "Who is Wendy Sherman?")]
+    [False, False, False]
+    """
+    return bool(_ASKS_WHO.search(question)) and bool(_OPENS_WITH_PRONOUN.match(claim))
+
+
 def asks_speakers(question: str, item: str) -> bool:
     """A list item that is a name ("Stefano Sannino"), given to a question that asks who spoke or was quoted."""
     return bool(ASKS_SAID.search(question)) and bool(NAME.fullmatch(item.strip(" .!?;,")))

@@ -45,8 +45,13 @@ def speaker(pipe, q, kind, v, seen):
     which the one it describes speaks (`cite.unsaid`): "What did the British prime minister say about Crimea?"
     was answered with the words of Liz Truss, the UK Foreign Secretary, cited and shown (the answer check let it
     through). No model pass. The claim goes (a summary's or a comparison's others stay: kinds.Kind.partial).
-    Replayed on the dev answers (article, user-style, corpus, Normans: 206 shown claims) it withheld that one."""
-    keep = [not cite.unsaid(claim, cites, documents.text_of) for claim, cites in cite.claims(v)]
+    Replayed on the dev answers (article, user-style, corpus, Normans: 206 shown claims) it withheld that one.
+    And a reply to a question that asks who, whose first claim's subject is "she", "he" or "they", names
+    no one, and is withheld (`cite.unnamed`, session 24)."""
+    found = cite.claims(v)
+    if found and cite.unnamed(q, found[0][0]):
+        return lambda: False
+    keep = [not cite.unsaid(claim, cites, documents.text_of) for claim, cites in found]
     if all(keep):
         return None
     return lambda: _kept(v, keep, kind.partial)

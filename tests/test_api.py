@@ -421,3 +421,21 @@ def test_a_list_is_shown_one_item_a_line(toy_config):
     p = pipeline(replace(toy_config, whole_chars=100_000), "Alexander Grushko [1], Wendy Sherman [1].")
     a = p.ask("List the officials quoted in the article.")
     assert a.text.splitlines() == ["Alexander Grushko [4].", "Wendy Sherman [9]."], a.text
+
+
+def test_a_reply_to_who_that_opens_with_she_names_no_one_and_is_withheld(toy_config):
+    """natodev: to "Who condemned …, and what did she call unacceptable?" the model's "The US condemned …" failed the
+    word test and left "She said …", a true sentence of the article that answers neither part. Named, it stands."""
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000)
+    question = "Who condemned Russia's “aggression and destabilising activity”, and what did she call unacceptable?"
+    said = ("She said that a further military incursion into Ukraine would come with a severe cost on Russia’s "
+            "economy, including co-ordinated sanctions [1].")
+    a = pipeline(config, said).ask(question)
+    assert a.abstained and a.citations == (), a.text
+    named = "Liz Truss condemned Russia’s “aggression and destabilising activity” [1]. " + said
+    a = pipeline(config, named).ask(question)
+    assert not a.abstained and a.text.startswith("Liz Truss condemned"), a.text
+    a = pipeline(config, said).ask("What did Liz Truss say a further military incursion into Ukraine would bring?")
+    assert not a.abstained, a.text
