@@ -215,7 +215,7 @@ class Pipeline:
             checked = cite.joined([(cite.verify(reply, side, documents.text_of, q), before)
                                    for reply, side, before in replies])
         else:
-            checked = cite.verify(kinds.itemize(raw) if kind.items else raw, passages, documents.text_of, q)
+            checked = cite.named(cite.verify(kinds.itemize(raw) if kind.items else raw, passages, documents.text_of, q))
             if kind.items and not checked.abstained:  # shown one item a line, as the model was asked to write them
                 checked = cite.keep_sentences(checked, [True] * len(cite.claims(checked)))
         now = time.perf_counter()

@@ -334,6 +334,40 @@ def _marked(claim_text: str, marks) -> str:
     return body.rstrip() + closing + "".join(f" [{n}]" for n in dict.fromkeys(marks)) + end
 
 
+_SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "it"})
+
+
+def named(verified: Verified) -> Verified:
+    """The verified answer with each claim that is its quote with the quote's subject put as "he", "she", "they"
+    or "it" shown as that quote: "They ended with no breakthrough [20]", quoted from "Those talks in Geneva ended
+    with no breakthrough", to "Where were the Monday talks held, and how did they end?" is shown as "Those talks
+    in Geneva ended with no breakthrough [20]." The source's own subject names what the pronoun does not; the
+    words shown are those already quoted.
+
+    >>> q = "Those talks in Geneva ended with no breakthrough."
+    >>> v = Verified("They ended with no breakthrough [2].", (Citation(2, "c", "d", 0, len(q), q),), False)
+    >>> named(v).text
+    'Those talks in Geneva ended with no breakthrough [2].'
+    >>> v = Verified("They ended without a deal [2].", (Citation(2, "c", "d", 0, len(q), q),), False)
+    >>> named(v).text
+    'They ended without a deal [2].'
+    """
+    if verified.abstained:
+        return verified
+    text = verified.text
+    spans = sentences(text)
+    for (a, b), cites in reversed(list(zip(spans, _owned([text[a:b] for a, b in spans], verified.citations)))):
+        words = _WORD.findall(MARKER.sub("", text[a:b]).lower())
+        if len(cites) != 1 or len(words) < 3 or words[0] not in _SUBJECT_PRONOUNS:
+            continue
+        quoted = _WORD.findall(cites[0].quote.lower())
+        head = quoted[:len(quoted) - len(words) + 1]
+        if head and head[0] not in _SUBJECT_PRONOUNS and quoted[len(head):] == words[1:]:
+            shown = _marked(" ".join(cites[0].quote.split()), [cites[0].n])
+            text = text[:a] + shown + text[a + len(text[a:b].rstrip()):]
+    return verified if text == verified.text else replace(verified, text=text)
+
+
 # A sentence that names the members of what the one before it speaks of: "Nato has offered a series of areas … “These
 # include reciprocal actions around risk reduction …”", "… to discuss potential financial penalties on Russia. Those
 # measures could include Germany terminating …". A reply quoting the first has not said what they are.

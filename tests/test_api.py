@@ -439,3 +439,15 @@ def test_a_reply_to_who_that_opens_with_she_names_no_one_and_is_withheld(toy_con
     assert not a.abstained and a.text.startswith("Liz Truss condemned"), a.text
     a = pipeline(config, said).ask("What did Liz Truss say a further military incursion into Ukraine would bring?")
     assert not a.abstained, a.text
+
+
+def test_a_claim_that_is_its_quote_with_a_pronoun_for_the_subject_is_shown_as_the_quote(toy_config):
+    """userdev: "Where were the Monday talks held, and how did they end?" got "They ended with no breakthrough",
+    quoted from "Those talks in Geneva ended with no breakthrough": the source's subject says where."""
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, whole_chars=100_000), "They ended with no breakthrough [1].")
+    a = p.ask("Where were the Monday talks held, and how did they end?")
+    assert not a.abstained and a.text.startswith("Those talks in Geneva ended with no breakthrough ["), a.text
+    [c] = a.citations
+    assert p.text_of(c.doc)[c.start:c.end] == c.quote == "Those talks in Geneva ended with no breakthrough."
