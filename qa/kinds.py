@@ -137,6 +137,22 @@ def item_type(question: str) -> str:
     return noun[:-3] + "y" if noun.endswith("ies") else noun[:-1]
 
 
+# A list question that asks only for what the text mentions: "Which countries are mentioned in the article?"
+_MENTIONED = re.compile(r"\b(?:mention(?:s|ed)?|named|appear|referred\s+to)(?:\s+(?:in|by)\s+(?:the|this)\s+"
+                        r"(?:article|text|documents?|passages?|story|report))?\s*[?.!]*\s*$", re.I)
+
+
+def asks_mentioned(question: str) -> bool:
+    """The question asks for the things the text mentions, with no other relation they must stand in.
+
+    >>> asks_mentioned("Which countries are mentioned in the article?"), asks_mentioned("List the cities named.")
+    (True, True)
+    >>> asks_mentioned("Which countries are named as threats?"), asks_mentioned("Which countries border Ukraine?")
+    (False, False)
+    """
+    return bool(_MENTIONED.search(question))
+
+
 def polarity_of(reply: str) -> str:
     """"yes" or "no" where a reply opens with it, else "".
 

@@ -169,7 +169,11 @@ def items(pipe, q, kind, v, seen):
     person quoted ("Nato" listed as a country); items the model does not read as answers are dropped,
     and a list with none left is withheld. A name given to a question that asks who spoke or was quoted
     must say something in its quoted sentences (`cite.speaks`), which the model does not read: it let
-    "Stefano Sannino", whom Ms Sherman met, through among the officials quoted (P(yes) 0.80)."""
+    "Stefano Sannino", whom Ms Sherman met, through among the officials quoted (P(yes) 0.80). Where the
+    question asks only what the text mentions (`kinds.asks_mentioned`) and the kind of thing is one the model
+    knows alone (`kinds.item_type`), an item of that kind stands on its quote: read against "Jens Stoltenberg
+    said 'Russia doesn't have a veto'", Russia got P(yes) 0.71 as a country mentioned, and the chat withheld
+    "Which countries are mentioned in the article?" whole (session 24)."""
     listed = cite.claims(v) if kind.items else []
     if not listed:
         return None
@@ -183,6 +187,8 @@ def items(pipe, q, kind, v, seen):
         item = claim.rstrip(".!?;, ")
         if noun and pipe.checker.yes_probability(prompts.is_a_messages(item, noun)) < TYPE_BAR:
             return False  # not a thing of the kind asked for, whatever its text says
+        if noun and kinds.asks_mentioned(q):
+            return True  # asked only what the text mentions: the quote the word test vouched for says it does
         return pipe.checker.yes_probability(prompts.item_messages(text, q, item)) >= ITEM_BAR
 
     def run():

@@ -114,3 +114,16 @@ def test_a_comma_list_under_one_citation_is_read_item_by_item(judge, article_dir
                  checker=checker)
     answer = p.ask("Which countries does the article mention?")
     assert "Nato" not in answer.text and "Russia [" in answer.text, answer.text
+
+
+def test_countries_the_article_mentions_stand_on_their_quotes(judge, article_dir, tmp_path):
+    """The chat's own reply (session 24) to "Which countries are mentioned in the article?": read against their
+    quoted sentences, Russia and Ukraine got P(yes) 0.71 and 0.73, under the item bar, and the list was withheld
+    whole. Asked only what the article mentions, a country stands on its quote; Nato, not a country, still goes."""
+    path, checker = judge
+    config = Config(docs=(str(article_dir),), index_dir=str(tmp_path / "index"), check_model=path)
+    p = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator(["Russia [2], Ukraine [2], Nato [1]"]),
+                 checker=checker)
+    answer = p.ask("Which countries are mentioned in the article?")
+    assert not answer.abstained and "Nato" not in answer.text, answer.text
+    assert "Russia [" in answer.text and "Ukraine [" in answer.text, answer.text
