@@ -179,6 +179,7 @@ def items(pipe, q, kind, v, seen):
         return None
 
     noun = kinds.item_type(q)
+    mentioned = bool(noun) and kinds.asks_mentioned(q)  # asked only what the text mentions, of a known kind
 
     def stands(claim, cites) -> bool:
         text = cite.context(cites, documents.text_of, cite.REACH)
@@ -187,8 +188,8 @@ def items(pipe, q, kind, v, seen):
         item = claim.rstrip(".!?;, ")
         if noun and pipe.checker.yes_probability(prompts.is_a_messages(item, noun)) < TYPE_BAR:
             return False  # not a thing of the kind asked for, whatever its text says
-        if noun and kinds.asks_mentioned(q):
-            return True  # asked only what the text mentions: the quote the word test vouched for says it does
+        if mentioned:
+            return True  # the quote the word test vouched for says the text mentions it
         return pipe.checker.yes_probability(prompts.item_messages(text, q, item)) >= ITEM_BAR
 
     def run():
