@@ -1,6 +1,8 @@
 """Question kinds (qa/kinds.py): each kind's instruction and reply length reach the model, and a
 yes/no reply whose Yes or No the quoted sentences do not give is withheld (the polarity step)."""
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,7 @@ from qa.types import Citation, Stage
 from conftest import ScriptedGenerator, ToyEmbedder
 
 DENIED = "No, Kremlin spokesman Dmitry Peskov repeated Russia's denials that it intends to invade Ukraine [1]."
+DATA = Path(__file__).parent / "data"
 FLIPPED = "Yes, Kremlin spokesman Dmitry Peskov said Russia intends to invade Ukraine [1]."
 
 
@@ -34,9 +37,26 @@ class Recording(ScriptedGenerator):
     ("How did Moscow's view differ from Washington's?", "compare"),
     ("Which organisation meets next, and on what day?", "twopart"),
     ("Who led the American delegation?", "fact"), ("When was the council established?", "fact"),
+    ("What financial penalties on Russia were discussed?", "list"), ("What are Moscow's demands?", "list"),
+    ("Who were the people quoted?", "list"), ("Give me the names of the diplomats.", "list"),
+    ("What percentage of votes did the party win?", "fact"), ("What are the agents the body detects called?", "fact"),
+    ("What were the talks about?", "fact"), ("What are the Normans known for?", "fact"),
+    ("What are the key points?", "summary"), ("What happened at the summit?", "summary"),
+    ("Describe the outcome of the talks.", "summary"), ("What are the differences between A's and B's threats?", "compare"),
+    ("How is Truss's message different from Borrell's?", "compare"), ("Which is stronger, A's or B's warning?", "compare"),
+    ("Explain how packets are forwarded.", "why"), ("What was the reason for the meeting?", "why"),
 ])
 def test_kind_of(question, kind):
     assert kinds.kind_of(question).name == kind
+
+
+def test_the_kinds_of_the_reader_style_questions_written_to_tune_the_rules_are_recognised():
+    """tests/data/kinds_dev.jsonl: 81 questions of every kind written as readers ask them, on the article and
+    other topics (kinds_test.jsonl, the other half, is not used to tune the rules: see `qa.kinds`)."""
+    rows = [json.loads(line) for line in (DATA / "kinds_dev.jsonl").read_text().splitlines()]
+    wrong = [(r["question"], r["kind"], kinds.kind_of(r["question"]).name) for r in rows
+             if kinds.kind_of(r["question"]).name != r["kind"]]
+    assert len(rows) == 81 and len(wrong) <= 1, wrong
 
 
 def test_every_kind_has_its_instruction_and_fact_questions_keep_the_plain_prompt():
