@@ -262,6 +262,8 @@ class Pipeline:
             timings["retry_s"] = time.perf_counter() - now
             if not second.abstained:
                 checked, raw, seen = second, again, tried
+        if not kind.items:  # a claim stating as fact what its source sentence hedges ("could include …"): the sentence
+            checked = cite.hedged(checked, documents.text_of)
         if not (kind.polarity or sides):  # a quote that announces a list it does not give: the sentence that gives it,
             checked = cite.enumerated(checked, passages, documents.text_of)  # verbatim, after the checks of the reply
         timings["total_s"] = time.perf_counter() - t0

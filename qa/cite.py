@@ -368,6 +368,49 @@ def named(verified: Verified) -> Verified:
     return verified if text == verified.text else replace(verified, text=text)
 
 
+
+# Words that make a sentence say what may be, not what is: "Those measures could include Germany terminating its
+# agreement …", "… should it escalate", "… if diplomacy proved insufficient".
+_HEDGES = frozenset({"could", "may", "might", "would", "should", "if", "unless", "possibly", "potential",
+                     "potentially", "perhaps", "likely", "unlikely"})
+
+
+def hedged(verified: Verified, text_of) -> Verified:
+    """The verified answer with each claim that states as fact what its source sentence hedges shown as that
+    sentence: "Germany terminated its agreement to put the Nord Stream 2 oil pipeline from Russia into operation
+    [11]", quoted from "Those measures could include Germany terminating its agreement …", is shown as the
+    sentence, "could" and all. A claim with no hedging word (`_HEDGES`) whose source sentence has one before
+    at least two of the claim's words is a claim the source does not make; the sentence it came from is one it
+    does, and holds the claim's words. A Yes or No reply's claim is left to the polarity step.
+
+    >>> t = "Talks ended. Those measures could include Germany terminating its agreement. Nato met."
+    >>> c = Citation(2, "c", "d", 42, 76, t[42:76])
+    >>> hedged(Verified("Germany terminated its agreement [2].", (c,), False), lambda d: t).text
+    'Those measures could include Germany terminating its agreement [2].'
+    >>> hedged(Verified("Germany could terminate its agreement [2].", (c,), False), lambda d: t).text
+    'Germany could terminate its agreement [2].'
+    """
+    if verified.abstained:
+        return verified
+    text, cites_of = verified.text, dict.fromkeys(verified.citations)
+    spans = sentences(text)
+    for (a, b), cites in reversed(list(zip(spans, _owned([text[a:b] for a, b in spans], verified.citations)))):
+        words = _WORD.findall(MARKER.sub("", text[a:b]).lower())
+        if len(cites) != 1 or not words or words[0] in ("yes", "no") or _HEDGES & set(words):
+            continue
+        c = cites[0]
+        doc_text = text_of(c.doc)
+        sa, sb = next(((x, y) for x, y in sentences(doc_text) if x <= c.start < y), (c.start, c.end))
+        hedge = next((m for m in _WORD.finditer(doc_text, sa, max(sb, c.end)) if m.group().lower() in _HEDGES), None)
+        if hedge is None or len(stems(" ".join(words)) & stems(doc_text[hedge.end():max(sb, c.end)])) < 2:
+            continue
+        whole = Citation(c.n, c.chunk_id, c.doc, sa, max(sb, c.end), doc_text[sa:max(sb, c.end)])
+        text = text[:a] + _marked(" ".join(whole.quote.split()), [c.n]) + text[a + len(text[a:b].rstrip()):]
+        cites_of = {(whole if k == c else k): None for k in cites_of}
+    if text == verified.text:
+        return verified
+    return replace(verified, text=text, citations=tuple(cites_of))
+
 # A sentence that names the members of what the one before it speaks of: "Nato has offered a series of areas … “These
 # include reciprocal actions around risk reduction …”", "… to discuss potential financial penalties on Russia. Those
 # measures could include Germany terminating …". A reply quoting the first has not said what they are.

@@ -451,3 +451,20 @@ def test_a_claim_that_is_its_quote_with_a_pronoun_for_the_subject_is_shown_as_th
     assert not a.abstained and a.text.startswith("Those talks in Geneva ended with no breakthrough ["), a.text
     [c] = a.citations
     assert p.text_of(c.doc)[c.start:c.end] == c.quote == "Those talks in Geneva ended with no breakthrough."
+
+
+def test_a_claim_stating_as_fact_what_its_source_says_could_happen_is_shown_as_the_source_sentence(toy_config):
+    """userdev: "What did Germany possibly terminate, and which pipeline is involved?" got "Germany terminated its
+    agreement to put the Nord Stream 2 oil pipeline from Russia into operation", quoted from "Those measures
+    could include Germany terminating its agreement …": a termination the article does not report."""
+    from dataclasses import replace
+
+    reply = "Germany terminated its agreement to put the Nord Stream 2 oil pipeline from Russia into operation [1]."
+    p = pipeline(replace(toy_config, whole_chars=100_000), reply)
+    a = p.ask("What did Germany possibly terminate, and which pipeline is involved?")
+    assert not a.abstained and a.text.startswith("Those measures could include Germany terminating its agreement"), a.text
+    [c] = a.citations
+    assert p.text_of(c.doc)[c.start:c.end] == c.quote and c.quote.startswith("Those measures could include")
+    hedged = pipeline(replace(toy_config, whole_chars=100_000),
+                      "Germany could terminate its agreement to put the Nord Stream 2 oil pipeline into operation [1].")
+    assert hedged.ask("What could Germany terminate?").text.startswith("Germany could terminate"), "a hedged claim stays"
