@@ -169,6 +169,8 @@ def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
 
     >>> [sorted(k) for k in key_terms("Which country did the European Union visit in 2022?", initial=False)]
     [['=europ', '^eu', 'european', 'union', '~union'], ['2022']]
+    >>> key_terms("How did he describe the gap between the two sides, and three others?", initial=False)
+    [frozenset({'3'})]
     """
     keys = []
     for m in NAME.finditer(text):
@@ -182,9 +184,10 @@ def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
         if toks:
             keys.append(toks | _initials(words))
     keys += [frozenset({n.strip(",.")}) for n in _NUMBER.findall(text)]
-    # a number in words is a number too ("These five centres" quoted from "four centres"); not "one" (a pronoun)
-    keys += [frozenset({_NUMBER_WORDS[w]}) for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS
-             and _NUMBER_WORDS[w] not in ("0", "1")]
+    # a number in words is a number too ("These five centres" quoted from "four centres"); not "one" (a pronoun),
+    # nor "the two" of "the gap between the two sides' positions", which names a pair the text has, not a count
+    keys += [frozenset({_NUMBER_WORDS[w]}) for the, w in re.findall(r"(\bthe\s+)?\b([a-z]+)", text.lower())
+             if w in _NUMBER_WORDS and _NUMBER_WORDS[w] not in ("0", "1") and not (the and w == "two")]
     return keys
 
 
@@ -306,7 +309,9 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
         if not _covered(claim, claim_text, found, passages, question, text_of):
             found = _support(claim, range(1, len(passages) + 1), passages, text_of, claim_text)  # repair the marker
             if not _covered(claim, claim_text, found, passages, question, text_of):
-                continue  # no passage supports this sentence: it is not shown
+                found = _verbatim(claim, claim_text, passages, text_of, question)
+                if not (found and _covered(claim, claim_text, found, passages, question, text_of)):
+                    continue  # no passage supports this sentence: it is not shown
         marks = []
         for n, (share, s, e, _) in _shown(found, question, claim_text):
             doc = passages[n - 1].chunk.doc
@@ -321,6 +326,48 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
     ordered = tuple(sorted(cites.values(), key=lambda c: (c.n, c.start)))
     return Verified(" ".join(kept), ordered, False)
 
+
+# A phrase a reply quotes: "described the gap … as “not easy to bridge”"
+_QUOTED = re.compile(r"[“\"]([^“”\"]+)[”\"]")
+
+
+def _verbatim(claim: set[str], claim_text: str, passages: list[Passage], text_of, question: str) -> list:
+    """The one source sentence holding, word for word, a phrase of two words or more the claim puts in quotation
+    marks, where every other word of the claim is that sentence's or the question's; as `_support` finds (its
+    share 1.0), for `_covered` to check its names and numbers. A paraphrase around the quoted words shares too
+    few words with the sentence to pass the word test: "Jens Stoltenberg described the gap between the two sides'
+    positions as “not easy to bridge”", to "How did Stoltenberg describe the gap between the two sides'
+    positions?", from "Alliance chief Jens Stoltenberg said the opposing views were “not easy to bridge”". Empty
+    where no sentence, or more than one, holds a quoted phrase.
+
+    >>> t = "Jens Stoltenberg said the opposing views were “not easy to bridge”. Talks went on."
+    >>> p = [Passage(Chunk("c", "d", 0, len(t), t), 0.0)]
+    >>> c = "Stoltenberg described the gap as “not easy to bridge”."
+    >>> [(n, q[1:3]) for n, q in _verbatim(stems(c), c, p, lambda d: t, "How did Stoltenberg describe the gap?")]
+    [(1, (0, 67))]
+    >>> _verbatim(stems(c), c, p, lambda d: t, "How did Stoltenberg describe it?")
+    []
+    >>> t = "Grushko described the talks as “a heart-to-heart”. Stoltenberg spoke."
+    >>> p = [Passage(Chunk("c", "d", 0, len(t), t), 0.0)]
+    >>> c = "Stoltenberg described the talks as “a heart-to-heart”."
+    >>> found = _verbatim(stems(c), c, p, lambda d: t, "How did Stoltenberg describe the talks?")
+    >>> [n for n, _ in found], _covered(stems(c), c, found, p, "How did Stoltenberg describe the talks?", lambda d: t)
+    ([1], False)
+    """
+    phrases = [" ".join(_WORD.findall(m.lower())) for m in _QUOTED.findall(claim_text)]
+    phrases = [x for x in phrases if len(x.split()) >= 2]
+    if not phrases:
+        return []
+    held = []
+    for n, p in enumerate(passages, 1):
+        doc = text_of(p.chunk.doc)
+        for a, b in sentences(doc, p.chunk.start, p.chunk.end):
+            words = f" {' '.join(_WORD.findall(doc[a:b].lower()))} "
+            if any(f" {x} " in words for x in phrases) and (a, b) not in [h[1][1:3] for h in held]:
+                held.append((n, (1.0, a, b, claim & stems(doc[a:b]))))
+    if len(held) != 1 or claim - held[0][1][3] - stems(question):
+        return []
+    return held
 
 def _marked(claim_text: str, marks) -> str:
     """The claim with its passage markers before the sentence's end, and after a closing quotation mark
@@ -381,7 +428,8 @@ def hedged(verified: Verified, text_of) -> Verified:
     [11]", quoted from "Those measures could include Germany terminating its agreement …", is shown as the
     sentence, "could" and all. A claim with no hedging word (`_HEDGES`) whose source sentence has one before
     at least two of the claim's words is a claim the source does not make; the sentence it came from is one it
-    does, and holds the claim's words. A Yes or No reply's claim is left to the polarity step.
+    does, and holds the claim's words. "could not", "would not" state (the governor "could not actually hold a set
+    speed"). A Yes or No reply's claim is left to the polarity step.
 
     >>> t = "Talks ended. Those measures could include Germany terminating its agreement. Nato met."
     >>> c = Citation(2, "c", "d", 42, 76, t[42:76])
@@ -389,6 +437,10 @@ def hedged(verified: Verified, text_of) -> Verified:
     'Those measures could include Germany terminating its agreement [2].'
     >>> hedged(Verified("Germany could terminate its agreement [2].", (c,), False), lambda d: t).text
     'Germany could terminate its agreement [2].'
+    >>> t = "The governor could not actually hold a set speed."
+    >>> c = Citation(1, "c", "d", 0, len(t), t)
+    >>> hedged(Verified("The governor was incapable of holding a set speed [1].", (c,), False), lambda d: t).text
+    'The governor was incapable of holding a set speed [1].'
     """
     if verified.abstained:
         return verified
@@ -401,7 +453,8 @@ def hedged(verified: Verified, text_of) -> Verified:
         c = cites[0]
         doc_text = text_of(c.doc)
         sa, sb = next(((x, y) for x, y in sentences(doc_text) if x <= c.start < y), (c.start, c.end))
-        hedge = next((m for m in _WORD.finditer(doc_text, sa, max(sb, c.end)) if m.group().lower() in _HEDGES), None)
+        hedge = next((m for m in _WORD.finditer(doc_text, sa, max(sb, c.end)) if m.group().lower() in _HEDGES
+                      and not re.match(r"\s*not\b|n['’]t\b", doc_text[m.end():])), None)  # "could not hold" states
         if hedge is None or len(stems(" ".join(words)) & stems(doc_text[hedge.end():max(sb, c.end)])) < 2:
             continue
         whole = Citation(c.n, c.chunk_id, c.doc, sa, max(sb, c.end), doc_text[sa:max(sb, c.end)])

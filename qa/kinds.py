@@ -52,13 +52,11 @@ KINDS = {k.name: k for k in (
 )}
 
 _AUX = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|may|might|must)"
-_WORD = r"[\w'’-]+"
-# a plural noun: "penalties", "demands", not "status", "process", "analysis" (nor an auxiliary: "does", "was")
-_PLURAL = rf"(?!{_AUX}\b)\w*[^\Wsui]s"
-# a question that asks what something is called ("What are the agents the immune system detects known as?")
-_NAMING = r"(?!.*\b(?:called|known as|named)\W*$)"
 # (kind, pattern): the first that matches names the kind; none -> fact. Tuned on tests/data/kinds_dev.jsonl
 # (questions of every kind as readers write them); kinds_test.jsonl, the other half, only measures them.
+# A list by its plural noun ("What financial penalties on Russia were discussed?", "What are Moscow's demands?")
+# was tried in session 25 and dropped: the list path answered neither, and of the 4 corpus dev questions it took
+# ("What kinds of growth did Kublai encourage?", "What are the Siouan-speaking tribes?") the 3 answerable went wrong.
 RULES = (
     ("summary", re.compile(r"\b(?:summar(?:y|i[sz]e)|sum up|overview|in brief|briefly|in short|gist|in a nutshell"
                            r"|tl;?dr|recap|(?:main|key) (?:point|takeaway)s?|takeaways|highlights|in a few sentences"
@@ -72,13 +70,7 @@ RULES = (
     ("twopart", re.compile(r"[,;]? and (?:\w+ )?(?:what|who|whom|when|where|which|why|how)\b", re.I)),
     ("yesno", re.compile(rf"^\s*{_AUX}\b", re.I)),
     ("list", re.compile(r"^\s*(?:list|name|enumerate)\b|\bthe names of\b|^\s*who (?:were|are) (?:the|all)\b"
-                        # "What financial penalties on Russia were discussed?", not "What percentage of votes did …"
-                        rf"|^{_NAMING}\s*(?:which|what) (?!{_AUX}\b)(?:(?!of\b){_WORD} ){{0,2}}?{_PLURAL}"
-                        rf" (?:{_WORD} ){{0,3}}?{_AUX}\b"
-                        # "What are Moscow's demands?", not "What were the talks about?"
-                        rf"|^{_NAMING}\s*(?:which|what) (?:are|were) (?:the |all (?:the )?)?(?:{_WORD} ){{0,2}}?"
-                        rf"{_PLURAL}\b"
-                        r"(?! (?:about|known|like)\b)"
+                        r"|^\s*(?:which|what) (?:\w+ )?\w+s (?:are|were|did|does|do|have|had)\b"
                         r"|^\s*(?:which|what) (?:\w+ )?"
                         r"(?:countries|cities|people|officials|areas|measures|meetings|words)\b",
                         re.I)),
