@@ -19,7 +19,7 @@ from typing import Iterator
 from . import cite, documents, index as index_mod, kinds, models, prompts, steps
 from .config import Config
 from .errors import BadQuestion, DocumentError, QAError
-from .retrieve import Retriever, best_sentences, sides as speakers_sides, spoken, summed, who_said
+from .retrieve import Retriever, best_sentences, sides as speakers_sides, spoken, who_said
 from .types import Answer, Chunk, Passage, Stage
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
@@ -252,19 +252,6 @@ class Pipeline:
             timings["spoken_s"] = time.perf_counter() - now
             if not second.abstained:
                 checked, raw, seen, passages = second, quoted, tried, theirs
-        if checked.abstained and kind.name == "summary" and not (sides or picked) and self.config.summed:
-            # a summary withheld: the sentences nearest the question, in their own words, at the second-chance bar
-            yield Stage("summed")
-            now = time.perf_counter()
-            found = summed(q, passages, self.embedder, documents.text_of, self.index.sentences,
-                           None if self.whole else self.retriever.query_vector(q))
-            yield (quoted := _in_their_words(found)) if found else ""
-            tried = {"passages": found, "min_support": self.config.retry_support}
-            second = (yield from self._checks(q, kind, cite.verify(quoted, found, documents.text_of, q), tried, {})
-                      ) if found else checked
-            timings["summed_s"] = time.perf_counter() - now
-            if not second.abstained:
-                checked, raw, seen, passages = second, quoted, tried, found
         other = self._retry_passage(kind, raw, checked, passages, cited)
         if other is not None:  # a second chance on the best passage the withheld reply did not cite
             yield Stage("retry")

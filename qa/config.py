@@ -37,9 +37,6 @@ class Config:
     retry: int = 1                                   # 1: a set not read whole asks a withheld fact or reason again on
                                                      # the best passage the reply did not cite; 0 = off
     retry_support: float = 0.80                      # ...whose answer must reach this answer-check P(yes)
-    summed: int = 1                                  # 1: a withheld summary is answered with the sentences nearest
-                                                     # the question, in their own words (retrieve.summed), at the
-                                                     # retry_support bar; 0 = off
     n_ctx: int = 4096                                # model context window (tokens)
     n_threads: int = 0                               # 0 = physical cores
     n_batch: int = 512                               # prompt-processing batch size

@@ -230,42 +230,6 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
     return [Passage(span(d, full[d], a, b), 0.0, 0.0, everyone) for d, a, b in sorted(best, key=order.get)]
 
 
-
-SUMMED = 3  # sentences `summed` picks
-_POINTS_BACK = re.compile(r"^\W*(?:he|she|it|they|this|these|those|its|their|his|her)\b", re.I)
-
-
-def summed(question: str, passages: list[Passage], embedder, text_of, stored=None, qv=None,
-           most: int = SUMMED) -> list[Passage]:
-    """For a summary the model's reply did not pass: the `most` sentences of the passages nearest the question
-    (the embedder's cosine, every passage alike: a set read whole is in document order, not ranked), one passage
-    each, in document order. A sentence that opens by pointing back ("It wants Nato forces withdrawn …") comes
-    with the sentence before it, which says what it points to. Each passage's context is its chunk's text."""
-    from .chunk import sentences, span
-
-    full = {d: text_of(d) for d in dict.fromkeys(p.chunk.doc for p in passages)}
-    keys, chunk_of = [], {}
-    for p in passages:
-        for a, b in sentences(full[p.chunk.doc], p.chunk.start, p.chunk.end):
-            if (p.chunk.doc, a, b) not in chunk_of:
-                keys.append((p.chunk.doc, a, b))
-                chunk_of[keys[-1]] = p.chunk.text
-    if not keys:
-        return []
-    found = stored.of(keys) if stored is not None else None
-    if found is None:
-        vecs = embedder.embed([question] + [full[d][a:b] for d, a, b in keys])
-        found, qv = vecs[1:], vecs[:1]
-    elif qv is None:
-        qv = embedder.embed([question])
-    sims = found @ qv[0]
-    chosen = {keys[i] for i in np.argsort(-sims, kind="stable")[:most]}
-    for k in sorted(chosen):  # the sentence before one that points back
-        i = keys.index(k)
-        if i and _POINTS_BACK.match(full[k[0]][k[1]:k[2]]) and keys[i - 1][0] == k[0]:
-            chosen.add(keys[i - 1])
-    return [Passage(span(d, full[d], a, b), 0.0, 0.0, chunk_of[(d, a, b)]) for d, a, b in sorted(chosen)]
-
 # "Who said …", "Who has warned …": the speaker is what is asked (not "Who does Edward Said say is attacked?")
 _WHO_SAID = re.compile(r"^\s*who\s+(?:(?:has|had|did|also|first|later)\s+)?(?:said|say|says|described|describes|"
                        r"told|tells|spoke|speaks|stated|states|warned|warns|threatened|threatens|quoted|commented|"

@@ -486,25 +486,3 @@ def test_a_paraphrase_around_words_quoted_from_one_sentence_is_cited_to_it(toy_c
     assert c.quote.startswith("Alliance chief Jens Stoltenberg said the opposing views were “not easy to bridge”")
     more = pipeline(config, 'Jens Stoltenberg described the gap as "not easy to bridge" and very wide [1].')
     assert more.ask(q).abstained, "a word neither the sentence nor the question has"
-
-
-@pytest.mark.parametrize("support, shown", [(0.9, True), (0.7, False)])
-def test_a_withheld_summary_is_answered_with_the_sentences_nearest_the_question_at_the_second_chance_bar(
-        toy_config, support, shown):
-    """userdev: "Summarise the outcome of the Nato-Russia talks." got a reply of loose sentences that the answer
-    check withheld (P(yes) 0.49). The sentences nearest the question, quoted whole and cited, are the answer where
-    the answer check reads them as answering at config.retry_support (0.80); else it stays withheld."""
-    from dataclasses import replace
-
-    config = replace(toy_config, whole_chars=100_000, min_support=0.55)
-    p = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator(["The documents don't say."], [support]))
-    items = list(p.stream("Summarise what the article says about Truss and sanctions."))
-    a = items[-1]
-    assert Stage("summed") in items
-    assert a.abstained is not shown
-    if shown:
-        assert len(a.citations) >= 2 and all(p.text_of(c.doc)[c.start:c.end] == c.quote for c in a.citations)
-        assert all(" ".join(c.quote.split()).rstrip(".”") in a.text for c in a.citations), a.text
-        assert any("sanctions" in c.quote for c in a.citations)
-    off = Pipeline(replace(config, summed=0), embedder=ToyEmbedder(), generator=ScriptedGenerator(["The documents don't say."]))
-    assert off.ask("Summarise what the article says about Truss and sanctions.").abstained
