@@ -485,11 +485,17 @@ def enumerated(verified: Verified, passages: list[Passage], text_of) -> Verified
     >>> w = enumerated(v, [Passage(Chunk("c", "d", 0, len(doc), doc), 1.0)], lambda d: doc)
     >>> w.text, [c.quote for c in w.citations]
     ('Nato offered areas of co-operation [1]. These include arms control and transparency [1].', ['Nato offered areas of co-operation.', 'These include arms control and transparency.'])
+    >>> enumerated(Verified("Nato [1].", (Citation(1, "c", "d", 0, 35, doc[:35]),), False), [], lambda d: doc).text
+    'Nato [1].'
     """
     if verified.abstained:
         return verified
     added, citations = [], list(verified.citations)
+    # a list's item of a name or two ("Stefano Sannino [10]") announces nothing, whatever its quote goes on to
+    named = {c for claim, cites in claims(verified) if len(_WORD.findall(claim)) <= 3 for c in cites}
     for c in verified.citations:
+        if c in named:
+            continue
         doc = text_of(c.doc)
         spans = sentences(doc, c.start, min(len(doc), c.end + 1000))
         if len(spans) < 2 or "\n\n\n" in doc[spans[0][1]:spans[1][0]] or not _ENUMERATES.match(doc, spans[1][0]):
