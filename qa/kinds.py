@@ -96,6 +96,7 @@ def itemize(reply: str) -> str:
 # a line that is a comma list of short names under one citation: "Russia, Ukraine, Nato [3]."
 _COMMA_LIST = re.compile(r"^(?P<names>[^\[\]\n:]+?)\s*(?P<cite>(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+)(?P<end>[.!;]?)\s*$")
 _LIST_WORDS = 5  # words an item of such a list may have: more, and a segment is a clause, not a name
+_DATE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}, \d{4}\b")
 
 
 def _split_commas(line: str) -> str:
@@ -116,12 +117,18 @@ def _split_commas(line: str) -> str:
     'The talks ended, and Nato said more talks were needed [3].'
     >>> _split_commas("Yes, Russia denied it [2].")
     'Yes, Russia denied it [2].'
+    >>> print(_split_commas("January 12, 2022, 2002 and 2014 [3]."))
+    January 12, 2022 [3]
+    2002 [3]
+    2014 [3].
     """
     m = _COMMA_LIST.match(line)
     if not m or "," not in m["names"]:
         return line
-    *names, last = re.split(r"\s*,\s*(?:and\s+|or\s+)?", m["names"])
-    names = [x.strip() for x in (*names, *re.split(r"\s+(?:and|or)\s+(?!.*\s(?:and|or)\s)", last)) if x.strip()]
+    held = _DATE.sub(lambda d: d.group().replace(",", "\0"), m["names"])  # "January 12, 2022" is one name
+    *names, last = re.split(r"\s*,\s*(?:and\s+|or\s+)?", held)
+    names = [x.strip().replace("\0", ",") for x in (*names, *re.split(r"\s+(?:and|or)\s+(?!.*\s(?:and|or)\s)", last))
+             if x.strip()]
     if len(names) < 2 or any(len(x.split()) > _LIST_WORDS or x.lower() in {"yes", "no"} for x in names):
         return line
     cite = m["cite"].strip()
