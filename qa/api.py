@@ -262,6 +262,8 @@ class Pipeline:
             timings["retry_s"] = time.perf_counter() - now
             if not second.abstained:
                 checked, raw, seen = second, again, tried
+        if kind.items and kinds.item_type(q) in ("country", "nation") and kinds.asks_mentioned(q):
+            checked = cite.countries_named(checked, passages, documents.text_of)  # the ones the list left out
         if not kind.items:  # a claim stating as fact what its source sentence hedges ("could include …"): the sentence
             checked = cite.hedged(checked, documents.text_of)
         if not (kind.polarity or sides):  # a quote that announces a list it does not give: the sentence that gives it,

@@ -464,6 +464,57 @@ def hedged(verified: Verified, text_of) -> Verified:
         return verified
     return replace(verified, text=text, citations=tuple(cites_of))
 
+
+@lru_cache(maxsize=1)
+def _country_pattern() -> re.Pattern:
+    """The 218 countries of places.tsv by their names, and by the acronyms there that are their names' initials
+    ("US", "UK"; not Afghanistan's "IRA"), as written in a text (case kept: "us" is not the US)."""
+    names = set()
+    for line in Path(__file__).with_name("places.tsv").read_text("utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, forms = line.split("\t")
+        names.add(name)
+        initials = "".join(w[0] for w in name.split() if w[0].isupper())
+        names.update(f[1:].upper() for f in forms.split() if f.startswith("^") and f[1:].upper() == initials)
+    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b")
+
+
+def countries_named(verified: Verified, passages: list[Passage], text_of) -> Verified:
+    r"""A list of the countries a text mentions with each country the passages name (`_country_pattern`) that its
+    items do not, one a line after them, cited to its first mention, the name itself the quote: the 1.5B, asked
+    "Which countries are named in the article?", listed two of the six. An item names a country where it holds
+    any of that country's names or forms (a list left withheld has none).
+
+    >>> doc = "Russia and the US met. The UK and Ukraine watched. Russian troops moved."
+    >>> p = [Passage(Chunk("c", "d", 0, len(doc), doc), 0.0)]
+    >>> v = Verified("Russia [1].", (Citation(1, "c", "d", 0, 6, "Russia"),), False)
+    >>> w = countries_named(v, p, lambda d: doc)
+    >>> print(w.text)
+    Russia [1].
+    US [1].
+    UK [1].
+    Ukraine [1].
+    >>> [(c.start, c.quote) for c in w.citations]
+    [(0, 'Russia'), (15, 'US'), (27, 'UK'), (34, 'Ukraine')]
+    """
+    said = set() if verified.abstained else set().union(*(_pool(claim) for claim, _ in claims(verified)))
+    added, citations, seen = [], [] if verified.abstained else list(verified.citations), set()
+    for n, p in enumerate(passages, 1):
+        doc = text_of(p.chunk.doc)
+        for m in _country_pattern().finditer(doc, p.chunk.start, p.chunk.end):
+            forms = _pool(m.group())
+            if forms & said or m.group() in seen:
+                continue
+            seen.add(m.group())
+            said |= forms
+            citations.append(Citation(n, p.chunk.id, p.chunk.doc, m.start(), m.end(), m.group()))
+            added.append(f"{m.group()} [{n}].")
+    if not added:
+        return verified
+    shown = [] if verified.abstained else [verified.text]
+    return Verified("\n".join(shown + added), tuple(citations), False)
+
 # A sentence that names the members of what the one before it speaks of: "Nato has offered a series of areas … “These
 # include reciprocal actions around risk reduction …”", "… to discuss potential financial penalties on Russia. Those
 # measures could include Germany terminating …". A reply quoting the first has not said what they are.

@@ -486,3 +486,19 @@ def test_a_paraphrase_around_words_quoted_from_one_sentence_is_cited_to_it(toy_c
     assert c.quote.startswith("Alliance chief Jens Stoltenberg said the opposing views were “not easy to bridge”")
     more = pipeline(config, 'Jens Stoltenberg described the gap as "not easy to bridge" and very wide [1].')
     assert more.ask(q).abstained, "a word neither the sentence nor the question has"
+
+
+def test_the_countries_a_text_mentions_are_listed_whole_each_quoted_where_first_named(toy_config):
+    """The 1.5B, asked "Which countries are named in the article?", listed Russia and Ukraine; the article also
+    names the US, Germany, Denmark and the UK. A question that asks for anything more than what is mentioned
+    ("Which countries border Ukraine?") gets no such items."""
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000)
+    p = pipeline(config, "Russia [1], Ukraine [3]")
+    a = p.ask("Which countries are named in the article?")
+    assert a.text.splitlines()[:2] == ["Russia [1].", "Ukraine [3]."], a.text
+    assert {line.split(" [")[0] for line in a.text.splitlines()[2:]} == {"US", "Germany", "Denmark", "UK"}, a.text
+    assert all(p.text_of(c.doc)[c.start:c.end] == c.quote for c in a.citations)
+    other = pipeline(config, "Russia [1]").ask("Which countries border Ukraine?")
+    assert "Germany" not in other.text
