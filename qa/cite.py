@@ -1163,7 +1163,7 @@ _SPEECH = re.compile(r"(?<![-\w])(?:said|says|saying|told|tells|stated|added(?!\
 # and Julianne Smith said", "Did Grushko and Peskov take the same tone?")
 ASKS_SAID = re.compile(r"\b(?:say|says|said|saying|describe|described|describes|words|remarks?|comments?|commented|"
                        r"statements?|stated|quot(?:e|ed|es|ing)|told|tell|spoke|speak|speaking|tone|threat\w*|"
-                       r"warn\w*)\b", re.I)
+                       r"warn\w*|messages?|views?|stances?)\b", re.I)
 _QUOTATION = re.compile(r"[“\"][^“”\"\n]*[”\"]")
 _PRONOUN_SUBJECT = re.compile(r"[\s,“”\"'‘’]*(?:(?:but|and|later)\s+)?(?:he|she|they)\b[\s,]*(?:\w+\s*)?$", re.I)
 # Verbs a subject ends at that `_VERB` does not know: "Ms Sherman met Stefano Sannino" is about Sherman

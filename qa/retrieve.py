@@ -301,7 +301,9 @@ def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tup
         # "… said about Nato membership": what they spoke of, not who spoke; but "an overview of Sherman's remarks",
         # "according to Truss"
         according = re.search(_ACCORDING_TO + "$", question[:m.start()])
-        speaks = re.search(r"['’]s$", name) and ASKS_SAID.match(question[m.end():].lstrip()) or according
+        # "Peskov's message", and "… differ from Grushko's?": a possessive that ends the question stands for the same
+        rest = question[m.end():].lstrip()
+        speaks = re.search(r"['’]s$", name) and (ASKS_SAID.match(rest) or not rest.strip("?.!")) or according
         if not key or is_governed(question, m.start()) and not speaks or not (asks or according):
             continue
         runs = []  # [doc, start, end] of each run of neighbouring sentences this one speaks in
