@@ -377,6 +377,17 @@ def test_what_two_named_speakers_said_is_asked_of_each_one_s_sentences_alone(toy
     assert answer.citations[1].quote.startswith("Julianne Smith, the US ambassador to Nato, said")
 
 
+
+@pytest.mark.parametrize("question, names", [
+    ("How did Peskov's message differ from Grushko's?", ("Peskov", "Grushko")),
+    ("Contrast Borrell's view of Russia's proposals with Smith's.", ("Borrell", "Smith")),
+])
+def test_a_speaker_s_message_or_view_and_a_possessive_ending_the_question_are_sides(toy_config, question, names):
+    # session 25: not read as asking what two speakers said, the 1.5B wrote one made-up sentence for both
+    gen = ScriptedGenerator([prompts.ABSTAIN, prompts.ABSTAIN])
+    Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(question)
+    assert [m[1]["content"].endswith(prompts.SIDE.format(name=n)) for m, n in zip(gen.prompts, names)] == [True, True]
+
 def test_a_side_its_sentences_do_not_answer_is_left_out_and_one_speaker_is_asked_as_before(toy_config):
     gen = ScriptedGenerator([prompts.ABSTAIN, SMITH])
     p = Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen)
