@@ -369,6 +369,7 @@ def _verbatim(claim: set[str], claim_text: str, passages: list[Passage], text_of
         return []
     return held
 
+
 def _marked(claim_text: str, marks) -> str:
     """The claim with its passage markers before the sentence's end, and after a closing quotation mark
     ('Nato" [1].'), so the marked sentence is one sentence still.
@@ -413,7 +414,6 @@ def named(verified: Verified) -> Verified:
             shown = _marked(" ".join(cites[0].quote.split()), [cites[0].n])
             text = text[:a] + shown + text[a + len(text[a:b].rstrip()):]
     return verified if text == verified.text else replace(verified, text=text)
-
 
 
 # Words that make a sentence say what may be, not what is: "Those measures could include Germany terminating its
@@ -514,6 +514,7 @@ def countries_named(verified: Verified, passages: list[Passage], text_of) -> Ver
         return verified
     shown = [] if verified.abstained else [verified.text]
     return Verified("\n".join(shown + added), tuple(citations), False)
+
 
 # A sentence that names the members of what the one before it speaks of: "Nato has offered a series of areas … “These
 # include reciprocal actions around risk reduction …”", "… to discuss potential financial penalties on Russia. Those
