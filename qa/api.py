@@ -262,9 +262,9 @@ class Pipeline:
             timings["retry_s"] = time.perf_counter() - now
             if not second.abstained:
                 checked, raw, seen = second, again, tried
-        if kind.items and kinds.item_type(q) in ("country", "nation") and kinds.asks_mentioned(q):
+        if kind.items and kinds.mentioned_type(q) in ("country", "nation"):
             checked = cite.countries_named(checked, passages, documents.text_of)  # the ones the list left out
-        if not kind.items:  # a claim stating as fact what its source sentence hedges ("could include …"): the sentence
+        if not kind.items:  # a claim stating as done what its source hedges ("could include …"): the sentence
             checked = cite.hedged(checked, documents.text_of)
         if not (kind.polarity or sides):  # a quote that announces a list it does not give: the sentence that gives it,
             checked = cite.enumerated(checked, passages, documents.text_of)  # verbatim, after the checks of the reply

@@ -40,10 +40,18 @@ _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]{1,4}\b")
 _ALSO = {"russia": ("kremlin",), "france": ("elysee",), "ukraine": ("kiev",)}
 
 
+def _place_rows() -> list[tuple[str, list[str]]]:
+    """(country, the forms it goes by) for each row of places.tsv."""
+    return [(name, forms.split()) for name, forms in (
+        line.split("\t") for line in Path(__file__).with_name("places.tsv").read_text("utf-8").splitlines()
+        if line and not line.startswith("#"))]
+
+
+_PLACE_ROWS = _place_rows()
+
+
 def _places() -> list[frozenset[str]]:
-    rows = (line.split("\t") for line in (Path(__file__).with_name("places.tsv")).read_text("utf-8").splitlines()
-            if line and not line.startswith("#"))
-    groups = [set(forms.split()) for _, forms in rows]
+    groups = [set(forms) for _, forms in _PLACE_ROWS]
     for group in groups:
         group.update(*(_ALSO.get(name, ()) for name in list(group)))
     return [frozenset(g) for g in groups]
@@ -452,12 +460,13 @@ def hedged(verified: Verified, text_of) -> Verified:
             continue
         c = cites[0]
         doc_text = text_of(c.doc)
-        sa, sb = next(((x, y) for x, y in sentences(doc_text) if x <= c.start < y), (c.start, c.end))
-        hedge = next((m for m in _WORD.finditer(doc_text, sa, max(sb, c.end)) if m.group().lower() in _HEDGES
+        run = _sentence_run(doc_text, c.start, c.end, 0)  # the sentence(s) holding the quote
+        sa, sb = (run[0][0], run[-1][1]) if run else (c.start, c.end)
+        hedge = next((m for m in _WORD.finditer(doc_text, sa, sb) if m.group().lower() in _HEDGES
                       and not re.match(r"\s*not\b|n['’]t\b", doc_text[m.end():])), None)  # "could not hold" states
-        if hedge is None or len(stems(" ".join(words)) & stems(doc_text[hedge.end():max(sb, c.end)])) < 2:
+        if hedge is None or len(stems(" ".join(words)) & stems(doc_text[hedge.end():sb])) < 2:
             continue
-        whole = Citation(c.n, c.chunk_id, c.doc, sa, max(sb, c.end), doc_text[sa:max(sb, c.end)])
+        whole = Citation(c.n, c.chunk_id, c.doc, sa, sb, doc_text[sa:sb])
         text = text[:a] + _marked(" ".join(whole.quote.split()), [c.n]) + text[a + len(text[a:b].rstrip()):]
         cites_of = {(whole if k == c else k): None for k in cites_of}
     if text == verified.text:
@@ -470,13 +479,10 @@ def _country_pattern() -> re.Pattern:
     """The 218 countries of places.tsv by their names, and by the acronyms there that are their names' initials
     ("US", "UK"; not Afghanistan's "IRA"), as written in a text (case kept: "us" is not the US)."""
     names = set()
-    for line in Path(__file__).with_name("places.tsv").read_text("utf-8").splitlines():
-        if not line or line.startswith("#"):
-            continue
-        name, forms = line.split("\t")
+    for name, forms in _PLACE_ROWS:
         names.add(name)
         initials = "".join(w[0] for w in name.split() if w[0].isupper())
-        names.update(f[1:].upper() for f in forms.split() if f.startswith("^") and f[1:].upper() == initials)
+        names.update(f[1:].upper() for f in forms if f.startswith("^") and f[1:].upper() == initials)
     return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b")
 
 

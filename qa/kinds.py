@@ -175,6 +175,16 @@ def asks_mentioned(question: str) -> bool:
     return bool(_MENTIONED.search(question))
 
 
+def mentioned_type(question: str) -> str:
+    """The kind of thing (`item_type`) a list question asks for where it asks only which of them the text mentions
+    (`asks_mentioned`), else "".
+
+    >>> mentioned_type("Which countries are mentioned in the article?"), mentioned_type("Which border Ukraine?")
+    ('country', '')
+    """
+    return item_type(question) if asks_mentioned(question) else ""
+
+
 def polarity_of(reply: str) -> str:
     """"yes" or "no" where a reply opens with it, else "".
 

@@ -186,7 +186,7 @@ def items(pipe, q, kind, v, seen):
         return None
 
     noun = kinds.item_type(q)
-    mentioned = bool(noun) and kinds.asks_mentioned(q)  # asked only what the text mentions, of a known kind
+    mentioned = bool(kinds.mentioned_type(q))  # asked only what the text mentions, of a known kind
 
     def stands(claim, cites) -> bool:
         text = cite.context(cites, documents.text_of, cite.REACH)
