@@ -19,7 +19,7 @@ from typing import Iterator
 from . import cite, documents, index as index_mod, kinds, models, prompts, steps
 from .config import Config
 from .errors import BadQuestion, DocumentError, QAError
-from .retrieve import Retriever, best_sentences, sides as speakers_sides, spoken, who_said
+from .retrieve import Retriever, best_sentences, side_sentence, sides as speakers_sides, spoken, who_said
 from .types import Answer, Chunk, Passage, Stage
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
@@ -212,10 +212,10 @@ class Pipeline:
         # a side's "[1]" is its own first passage: renumbered as in the passages of all sides
         raw = "\n".join(cite.renumbered(reply, before) for reply, _, before in replies) or prompts.ABSTAIN
         if sides:  # each side's claims are checked against that speaker's sentences alone
-            checked = cite.joined([(cite.verify(reply, side, documents.text_of, q), before)
-                                   for reply, side, before in replies])
+            checked = cite.joined([self._side(q, sides, replies, n) for n in range(len(sides))])
         else:
-            checked = cite.named(cite.verify(kinds.itemize(raw) if kind.items else raw, passages, documents.text_of, q))
+            read = kinds.itemize(raw) if kind.items else kinds.contrasted(raw) if kind.name == "compare" else raw
+            checked = cite.named(cite.verify(read, passages, documents.text_of, q))
             if kind.items and not checked.abstained:  # shown one item a line, as the model was asked to write them
                 checked = cite.keep_sentences(checked, [True] * len(cite.claims(checked)))
         now = time.perf_counter()
@@ -271,6 +271,19 @@ class Pipeline:
         timings["total_s"] = time.perf_counter() - t0
         titled = tuple(replace(c, title=documents.title(c.doc)) for c in checked.citations)
         yield Answer(checked.text, titled, checked.abstained, tuple(passages), timings, q, seen.get("support"), raw)
+
+    @staticmethod
+    def _side(q: str, sides, replies, n: int) -> tuple[cite.Verified, int]:
+        """Side n's reply verified against that speaker's sentences, with the number of passages before them;
+        where none stands, the side's sentence nearest the question (retrieve.side_sentence), quoted whole; not
+        after the model's own "The documents don't say." on that side (left out, as `replies` leaves it)."""
+        (name, side), before = sides[n], _offsets(sides)[n]
+        reply = next((r for r, _, b in replies if b == before), "")
+        checked = cite.verify(reply, side, documents.text_of, q) if reply else cite.Verified(prompts.ABSTAIN, (), True)
+        own = side_sentence(q, [x for x, _ in sides], side, documents.text_of) if checked.abstained and reply else None
+        if own is not None:
+            checked = cite.verify(_in_their_words([own]), side, documents.text_of, q)
+        return checked, before
 
     def _nearest(self, q: str, sides):
         """Each side's sentences cut to those nearest the question (`best_sentences`, config.focus_chars each),

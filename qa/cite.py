@@ -304,10 +304,10 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
     """Keep the supported sentences of `answer`, each with verified citations."""
     if is_abstention(answer) or not passages:
         return Verified(ABSTAIN, (), True)
-    kept, cites = [], {}
+    kept, cites, said = [], {}, []
     for a, b in sentences(answer):
         sentence = answer[a:b]
-        claim_text = _META.sub("", MARKER.sub("", sentence).strip())
+        claim_text = _DANGLING.sub("", _META.sub("", MARKER.sub("", sentence).strip()))
         claim = stems(claim_text)
         if not claim:
             continue
@@ -320,21 +320,29 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
                 found = _verbatim(claim, claim_text, passages, text_of, question)
                 if not (found and _covered(claim, claim_text, found, passages, question, text_of)):
                     continue  # no passage supports this sentence: it is not shown
-        marks = []
+        marks, spans = [], set()
         for n, (share, s, e, _) in _shown(found, question, claim_text):
             doc = passages[n - 1].chunk.doc
             quote = text_of(doc)[s:e]  # cut from the source itself, so text_of(doc)[start:end] == quote
             cites.setdefault((n, s, e), Citation(n, passages[n - 1].chunk.id, doc, s, e, quote))
             marks.append(n)
+            spans.add((doc, s, e))
         shown = _marked(claim_text, marks)
-        if shown not in kept:  # a reply that repeats itself ("US [10]. US [10]. ...") shows each claim once
+        # a reply that repeats itself ("US [10]. US [10]. ...", or a sentence again with "It" for its subject)
+        # shows each claim once: a sentence quoting what an earlier one quotes and saying nothing more is left
+        # out (not a list's item: "Nato" is not the "Nato-Russia Council" item before it)
+        if shown not in kept and not (len(claim) > 3 and any(spans <= before and claim <= words
+                                                             for before, words in said)):
             kept.append(shown)
+            said.append((spans, claim | _SUBJECT_PRONOUNS))
     if not kept:
         return Verified(ABSTAIN, (), True)
     ordered = tuple(sorted(cites.values(), key=lambda c: (c.n, c.start)))
     return Verified(" ".join(kept), ordered, False)
 
 
+# What is left of a marker the reply was cut off in ("Brussels [")
+_DANGLING = re.compile(r"\s*\[[\d,\s]*$")
 # A phrase a reply quotes: "described the gap … as “not easy to bridge”"
 _QUOTED = re.compile(r"[“\"]([^“”\"]+)[”\"]")
 

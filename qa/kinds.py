@@ -93,6 +93,32 @@ def itemize(reply: str) -> str:
     return "\n".join(_split_commas(line) for line in lines.split("\n"))
 
 
+_CONTRAST = re.compile(r",?\s+(?:while|whereas)\s+(?=\w)")
+_QUOTE_MARKS = re.compile(r"[“”\"]")
+
+
+def contrasted(reply: str) -> str:
+    """A comparison's reply with each "A …, while B …" written as two sentences, for the citation check to verify
+    each side against its own sentence: "Nato's view is that each country has the right to choose its own path,
+    while Moscow wants Nato forces withdrawn …" takes its halves from two sentences of the article, and read
+    whole against either it was withheld. Not inside a quotation.
+
+    >>> contrasted("Nato says each nation may choose [3], while Moscow wants a say [5].")
+    'Nato says each nation may choose [3]. Moscow wants a say [5].'
+    >>> contrasted('She said “talks go on while troops mass” [2].')
+    'She said “talks go on while troops mass” [2].'
+    """
+    out, pos = [], 0
+    for m in _CONTRAST.finditer(reply):
+        if len(_QUOTE_MARKS.findall(reply, 0, m.start())) % 2:
+            continue  # inside a quotation
+        head = reply[pos:m.start()]
+        out.append(head + ("" if head.rstrip().endswith((".", "!", "?")) else "."))
+        out.append(" " + reply[m.end()].upper())
+        pos = m.end() + 1
+    return "".join(out) + reply[pos:]
+
+
 # a line that is a comma list of short names under one citation: "Russia, Ukraine, Nato [3]."
 _COMMA_LIST = re.compile(r"^(?P<names>[^\[\]\n:]+?)\s*(?P<cite>(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+)(?P<end>[.!;]?)\s*$")
 _LIST_WORDS = 5  # words an item of such a list may have: more, and a segment is a clause, not a name
@@ -138,15 +164,21 @@ def _split_commas(line: str) -> str:
 # plural nouns for kinds of thing a small model tells apart without the text ("Is Nato a country?" 0.11, "Is
 # Russia a country?" 0.97; the article's 8 people 0.93-0.98 as persons, its organisations 0.04-0.43); for
 # "officials" or "sanctions" its reading alone tells nothing apart (0.41-0.79)
-_TYPED = re.compile(r"^\s*(?:which|what|list|name)\s+(?:all\s+)?(?:the\s+)?(?:\w+\s+)?"
+_TYPED = re.compile(r"^\s*(?:which|what|list|name)\s+(?:all\s+)?(?:the\s+)?(?:(?P<which>[\w-]+)\s+)?"
                     r"(countries|nations|cities|towns|capitals|organi[sz]ations|companies|people|persons)\b", re.I)
+# words before the noun that do not narrow the kind ("which two countries", "what other cities")
+_UNQUALIFIED = {"other", "different", "main", "key", "specific", "individual", "named", "mentioned", "various",
+                "several", "many", "some", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}
 
 
 def item_type(question: str) -> str:
-    """The kind of thing a list question asks for, singular, where it is one the model knows alone, else "".
+    """The kind of thing a list question asks for, singular, where it is one the model knows alone, else "";
+    with the word that narrows it, if any: a country of the article is not an African one.
 
     >>> item_type("Which countries does the article mention?"), item_type("List the European cities named.")
-    ('country', 'city')
+    ('country', 'European city')
+    >>> item_type("Which African countries are mentioned?"), item_type("Which two countries met on Monday?")
+    ('African country', 'country')
     >>> item_type("Name the organisations at the talks."), item_type("List the officials quoted.")
     ('organisation', '')
     >>> item_type("List the people named in the article.")
@@ -155,8 +187,10 @@ def item_type(question: str) -> str:
     m = _TYPED.match(question)
     if not m:
         return ""
-    noun = m[1].lower()
-    return "person" if noun == "people" else noun[:-3] + "y" if noun.endswith("ies") else noun[:-1]
+    noun = m[2].lower()
+    noun = "person" if noun == "people" else noun[:-3] + "y" if noun.endswith("ies") else noun[:-1]
+    which = m["which"] or ""
+    return f"{which} {noun}" if which and which.lower() not in _UNQUALIFIED else noun
 
 
 # A list question that asks only for what the text mentions: "Which countries are mentioned in the article?"

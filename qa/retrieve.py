@@ -230,6 +230,27 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
     return [Passage(span(d, full[d], a, b), 0.0, 0.0, everyone) for d, a, b in sorted(best, key=order.get)]
 
 
+def side_sentence(question: str, names: list[str], side: list[Passage], text_of) -> Passage | None:
+    """For one side of a question about what two named speakers said (`sides`), where the reply written on that
+    side's sentences is withheld: the side's sentence holding most of the question's content words but the
+    names and the words about shape or speaking (`_ASIDE`), the first of those in document order; None where
+    the question has such words and no sentence holds one ("Compare what Truss and Sherman said about China").
+    "How did Truss's tone compare with Denmark's?": the 1.5B wrote "Truss's tone was more critical …", withheld,
+    where her own first sentence answers it."""
+    from .chunk import sentences, span
+    from .cite import stems
+
+    found = [(p.chunk.doc, a, b) for p in side for a, b in sentences(text_of(p.chunk.doc), p.chunk.start, p.chunk.end)]
+    if not found:
+        return None
+    asked = stems(question) - stems(" ".join(names)) - stems(_ASIDE)
+    shared = [len(asked & stems(text_of(d)[a:b])) for d, a, b in found]
+    if asked and not max(shared):
+        return None
+    d, a, b = found[shared.index(max(shared))]
+    return Passage(span(d, text_of(d), a, b), 0.0, 0.0, side[0].context)
+
+
 # "Who said …", "Who has warned …": the speaker is what is asked (not "Who does Edward Said say is attacked?")
 _WHO_SAID = re.compile(r"^\s*who\s+(?:(?:has|had|did|also|first|later)\s+)?(?:said|say|says|described|describes|"
                        r"told|tells|spoke|speaks|stated|states|warned|warns|threatened|threatens|quoted|commented|"

@@ -502,3 +502,19 @@ def test_the_countries_a_text_mentions_are_listed_whole_each_quoted_where_first_
     assert all(p.text_of(c.doc)[c.start:c.end] == c.quote for c in a.citations)
     other = pipeline(config, "Russia [1]").ask("Which countries border Ukraine?")
     assert "Germany" not in other.text
+    # a kind narrowed (session 26: "Which African countries are mentioned?" was answered with the article's six)
+    other = pipeline(config, "Kenya [1], Uganda [1]").ask("Which African countries are mentioned?")
+    assert other.abstained, other.text
+
+
+def test_a_reply_that_repeats_itself_or_is_cut_off_in_a_marker_shows_each_claim_once(toy_config):
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000)
+    same = ("Moscow wants Nato forces withdrawn from central and eastern European nations that joined the US-led bloc "
+            "after the Cold War ended")
+    a = pipeline(config, f"Russia's position is that {same[7:]}. It {same[7:]}. [1]").ask("Summarise Russia's position.")
+    assert a.text.count("withdrawn") == 1, a.text
+    a = pipeline(config, "Brussels [3], Geneva [20], Brussels [3], Brussels [").ask(
+        "Which cities are mentioned in the article?")
+    assert a.text.count("Brussels") == 1 and "[ " not in a.text and "Geneva" in a.text, a.text

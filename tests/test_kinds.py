@@ -536,3 +536,36 @@ def test_who_said_words_the_model_did_not_place_is_the_one_who_says_them_in_the_
         gen = ScriptedGenerator([prompts.ABSTAIN])
         answer = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q)
         assert answer.abstained and "spoken_s" not in answer.timings and gen.checks == [], q
+
+
+def test_a_side_whose_reply_is_withheld_is_answered_by_that_speaker_s_own_sentence(toy_config):
+    # session 26, a reader's question: the 1.5B wrote "Truss's tone was more critical …" for her side (no source
+    # says it, withheld) and Denmark's side was shown alone; her own sentence answers for her
+    gen = ScriptedGenerator(["Truss's tone was more critical and confrontational than Denmark's [1].", DENMARK])
+    p = Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen)
+    answer = p.ask("How did Truss's tone compare with Denmark's?")
+    assert not answer.abstained and "more critical" not in answer.text, answer.text
+    assert answer.text.startswith("Following the meeting, UK Foreign Secretary Liz Truss reiterated support"), answer.text
+    assert answer.text.endswith(DENMARK.replace("[1]", "[2]")), answer.text
+    assert all(p.text_of(c.doc)[c.start:c.end] == c.quote for c in answer.citations)
+    # a topic neither speaker's sentences hold: nothing in their stead
+    gen = ScriptedGenerator(["Truss said China was a threat [1].", "Sherman said China was a partner [1]."])
+    answer = Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(
+        "Compare what Truss and Sherman said about China.")
+    assert answer.abstained, answer.text
+
+
+def test_a_comparison_written_as_one_sentence_with_while_is_checked_half_by_half(toy_config):
+    # session 26: its halves come from two sentences of the article; read whole, it was withheld
+    reply = ("Nato's view is that each nation has the right to choose its own path, while Moscow wants Nato forces "
+             "withdrawn from central and eastern European nations that joined the US-led bloc after the Cold War "
+             "ended. [1]")
+    p = Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=ScriptedGenerator([reply]))
+    answer = p.ask("How does Nato's view of who can join the alliance differ from Moscow's?")
+    assert not answer.abstained, answer.raw
+    assert {c.quote.split()[0] for c in answer.citations} >= {"But", "It"}, [c.quote for c in answer.citations]
+    # a half no source sentence states is not shown
+    reply = reply.split(", while")[0] + ", while Moscow wants China and India to join the alliance. [1]"
+    p = Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=ScriptedGenerator([reply]))
+    answer = p.ask("How does Nato's view of who can join the alliance differ from Moscow's?")
+    assert "China" not in answer.text and "choose its own path" in answer.text, answer.text
