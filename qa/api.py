@@ -19,7 +19,7 @@ from typing import Iterator
 from . import cite, documents, index as index_mod, kinds, models, prompts, steps
 from .config import Config
 from .errors import BadQuestion, DocumentError, QAError
-from .retrieve import Retriever, best_sentences, side_sentence, sides as speakers_sides, spoken, who_said
+from .retrieve import Retriever, best_sentences, named_sides, side_sentence, sides as speakers_sides, spoken, who_said
 from .types import Answer, Chunk, Passage, Stage
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
@@ -178,6 +178,9 @@ class Pipeline:
             q, passages, documents.text_of, joined=kind.name not in _SIDE_BY_SIDE)
         if sides and not self.whole:
             sides = self._nearest(q, sides)
+        if not sides and kind.name == "compare" and not cite.ASKS_SAID.search(q):
+            # two named things, not what two speakers said: what the sentences naming each say (retrieve.named_sides)
+            sides = self._nearest(q, named_sides(q, passages, documents.text_of), NAMED_SIDE_CHARS, kept=True)
         if sides:
             kind, passages = kinds.KINDS["compare"], [p for _, side in sides for p in side]
         # what one named speaker said, summed up: that one's sentences themselves, each cited (retrieve.spoken); the
@@ -207,6 +210,8 @@ class Pipeline:
                     timings["first_token_s"] = first - t0
                 said.append(piece)
                 yield piece
+                if kinds.looping("".join(said)):  # the same item or sentence a third time: the rest is more of it
+                    break
             if not sides or not cite.is_abstention("".join(said)):  # a side its sentences do not answer is left out
                 replies.append(("".join(said), side, before))
         # a side's "[1]" is its own first passage: renumbered as in the passages of all sides
@@ -266,6 +271,8 @@ class Pipeline:
             checked = cite.countries_named(checked, passages, documents.text_of)  # the ones the list left out
         if not kind.items:  # a claim stating as done what its source hedges ("could include …"): the sentence
             checked = cite.hedged(checked, documents.text_of)
+        if kind.one_answer:  # "Who …?" answered by a role for a name: the sentence that names them
+            checked = cite.unnamed_answer(checked, q, documents.text_of)
         if not (kind.polarity or sides):  # a quote that announces a list it does not give: the sentence that gives it,
             checked = cite.enumerated(checked, passages, documents.text_of)  # verbatim, after the checks of the reply
         timings["total_s"] = time.perf_counter() - t0
@@ -285,15 +292,17 @@ class Pipeline:
             checked = cite.verify(_in_their_words([own]), side, documents.text_of, q)
         return checked, before
 
-    def _nearest(self, q: str, sides):
-        """Each side's sentences cut to those nearest the question (`best_sentences`, config.focus_chars each),
-        with the context the citation check finds every side's name in kept."""
-        out = []
-        for name, side in sides:
-            near = best_sentences(side, q, self.embedder, documents.text_of, self.config.focus_chars or 800,
-                                  self.index.sentences, self.retriever.query_vector(q))
-            out.append((name, [replace(p, context=f"{documents.title(p.chunk.doc)}\n{side[0].context}") for p in near]))
-        return out
+    def _nearest(self, q: str, sides, budget: int = 0, kept: bool = False):
+        """Each side's sentences cut to those nearest the question (`best_sentences`, `budget` characters each,
+        else config.focus_chars), with the context the citation check finds every side's name in kept; `kept`,
+        that context is the sentences kept of all sides (not every sentence that names one: most of the article
+        names Russia)."""
+        cut = [(name, best_sentences(side, q, self.embedder, documents.text_of, budget or self.config.focus_chars
+                                     or 800, self.index.sentences, self.retriever.query_vector(q)))
+               for name, side in sides]
+        everyone = " ".join(p.chunk.text for _, near in cut for p in near)
+        return [(name, [replace(p, context=f"{documents.title(p.chunk.doc)}\n{everyone if kept else side[0].context}")
+                        for p in near]) for (name, near), (_, side) in zip(cut, sides)]
 
     def _on_one(self, q: str, passage: Passage, kind, passages):
         """The question asked again on one passage alone (a re-read's focus sentence, a second chance's
@@ -430,6 +439,8 @@ class Pipeline:
 
 # Kinds whose question about what named speakers said is not asked of each speaker's sentences alone
 # (retrieve.sides): a yes/no's reply is one Yes or No, a list's items are checked one by one
+# characters of each side's sentences nearest the question for a comparison of two named things (retrieve.named_sides)
+NAMED_SIDE_CHARS = 500
 _NOT_BY_SIDE = ("yesno", "list")
 _SIDE_BY_SIDE = ("compare", "twopart")  # other kinds only where the question joins the names ("Sherman and Truss")
 

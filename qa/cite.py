@@ -458,21 +458,56 @@ def hedged(verified: Verified, text_of) -> Verified:
     >>> hedged(Verified("The governor was incapable of holding a set speed [1].", (c,), False), lambda d: t).text
     'The governor was incapable of holding a set speed [1].'
     """
+    def swap(claim: str, doc_text: str, sa: int, sb: int) -> bool:
+        words = _WORD.findall(claim.lower())
+        if _HEDGES & set(words):
+            return False
+        hedge = next((m for m in _WORD.finditer(doc_text, sa, sb) if m.group().lower() in _HEDGES
+                      and not re.match(r"\s*not\b|n['’]t\b", doc_text[m.end():])), None)  # "could not hold" states
+        return hedge is not None and len(stems(" ".join(words)) & stems(doc_text[hedge.end():sb])) >= 2
+    return _as_sentences(verified, text_of, swap)
+
+
+def unnamed_answer(verified: Verified, question: str, text_of) -> Verified:
+    """For a question that asks who (`_ASKS_WHO`), each claim that names no one the question does not (a role for
+    a name) shown as its source sentence where that sentence names someone more: "Who spoke for the European
+    Union?" was answered "The European Union foreign affairs chief spoke for the European Union [18]", true and
+    no answer, where its sentence, "Josep Borrell, European Union foreign affairs chief, said …", is one.
+
+    >>> t = "Josep Borrell, European Union foreign affairs chief, said the plans failed."
+    >>> c = Citation(1, "c", "d", 15, 51, t[15:51])
+    >>> v = Verified("The European Union foreign affairs chief spoke [1].", (c,), False)
+    >>> unnamed_answer(v, "Who spoke for the European Union?", lambda d: t).text
+    'Josep Borrell, European Union foreign affairs chief, said the plans failed [1].'
+    >>> unnamed_answer(v, "What did the European Union say?", lambda d: t).text
+    'The European Union foreign affairs chief spoke [1].'
+    """
+    if not _ASKS_WHO.search(question):
+        return verified
+    asked = _names(question)
+
+    def swap(claim: str, doc_text: str, sa: int, sb: int) -> bool:
+        return not (_names(claim) - asked) and bool(_names(doc_text[sa:sb]) - asked - _names(claim))
+    return _as_sentences(verified, text_of, swap)
+
+
+def _as_sentences(verified: Verified, text_of, swap) -> Verified:
+    """The verified answer with each claim quoted from one source sentence (or run) for which
+    `swap(claim, doc_text, start, end)` holds shown as that sentence. A Yes or No reply's claim is left as it is."""
     if verified.abstained:
         return verified
     text, cites_of = verified.text, dict.fromkeys(verified.citations)
     spans = sentences(text)
     for (a, b), cites in reversed(list(zip(spans, _owned([text[a:b] for a, b in spans], verified.citations)))):
-        words = _WORD.findall(MARKER.sub("", text[a:b]).lower())
-        if len(cites) != 1 or not words or words[0] in ("yes", "no") or _HEDGES & set(words):
+        claim = MARKER.sub("", text[a:b])
+        words = _WORD.findall(claim.lower())
+        if len(cites) != 1 or not words or words[0] in ("yes", "no"):
             continue
         c = cites[0]
         doc_text = text_of(c.doc)
         run = _sentence_run(doc_text, c.start, c.end, 0)  # the sentence(s) holding the quote
         sa, sb = (run[0][0], run[-1][1]) if run else (c.start, c.end)
-        hedge = next((m for m in _WORD.finditer(doc_text, sa, sb) if m.group().lower() in _HEDGES
-                      and not re.match(r"\s*not\b|n['’]t\b", doc_text[m.end():])), None)  # "could not hold" states
-        if hedge is None or len(stems(" ".join(words)) & stems(doc_text[hedge.end():sb])) < 2:
+        if not swap(claim, doc_text, sa, sb):
             continue
         whole = Citation(c.n, c.chunk_id, c.doc, sa, sb, doc_text[sa:sb])
         text = text[:a] + _marked(" ".join(whole.quote.split()), [c.n]) + text[a + len(text[a:b].rstrip()):]
@@ -1480,6 +1515,19 @@ def _pool(text: str) -> set[str]:
         # initials are a NAME's own: "United States", not the "Union Summit" of "European Union Summit")
         found |= {"^" + "".join(caps[i:j]) for i in range(len(caps)) for j in range(i + 3, len(caps) + 1)}
     return found | {alias for name in found for alias in _ALIAS_OF.get(name, ())}
+
+
+def name_forms(text: str) -> set[str]:
+    """The forms of the names in `text` (`_pool`, without its plain words and numbers): what a text that names the
+    same must hold one of. "Russian" goes by "Moscow", "US" by "American", "European Union" by "^eu".
+
+    >>> sorted(name_forms("the Russian")  & {"moscow", "russia"}), bool(name_forms("US") & name_forms("the American"))
+    (['moscow', 'russia'], True)
+    >>> bool(name_forms("EU") & name_forms("the European Union")), name_forms("the talks")
+    (True, set())
+    """
+    names = [m.group() for m in NAME.finditer(text) if m.group().lower() not in STOP]
+    return {f for name in names for f in _pool(name) if not _NUMBER.fullmatch(f)}
 
 
 _DERIVED = re.compile(r"(?:ian|ean|an|ese|ish|ic)$")

@@ -15,6 +15,7 @@ quoted sentences (api.Pipeline).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from . import prompts
@@ -91,6 +92,26 @@ def itemize(reply: str) -> str:
     """
     lines = re.sub(r"(\[\d+(?:\s*,\s*\d+)*\])(?:\s*(?:[,;]\s*(?:and\s+)?|and\s+)|[ \t]+(?=[A-Z]))", "\\1\n", reply)
     return "\n".join(_split_commas(line) for line in lines.split("\n"))
+
+
+_SEGMENT = re.compile(r"\n|(?<=\])\s*[,;]?\s+|(?<=[.!?])\s+")
+LOOPS = 3  # times one item or sentence is written before a reply is read as going round
+
+
+def looping(reply: str) -> bool:
+    """The reply, as it is being written, has written one item or sentence (its citation markers aside) `LOOPS`
+    times: greedy decoding going round. To "Which cities are mentioned in the article?" the 1.5B wrote "Brussels [3],
+    Geneva [20]", then "Brussels [3]" until its token cap, 30 times, which cost seconds and said nothing more.
+
+    >>> looping("Brussels [3], Geneva [20], Brussels [3], Bru")
+    False
+    >>> looping("Brussels [3], Geneva [20], Brussels [3], Brussels [12], Brussels [3],")
+    True
+    >>> looping("Russia said no [1]. Nato said no [2]. Russia said no [3]. ")
+    False
+    """
+    done = [re.sub(r"[\W_]+", " ", prompts.MARKER.sub("", x)).strip().lower() for x in _SEGMENT.split(reply)[:-1]]
+    return any(n >= LOOPS for x, n in Counter(x for x in done if x).items())
 
 
 _CONTRAST = re.compile(r",?\s+(?:while|whereas)\s+(?=\w)")

@@ -189,6 +189,44 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
     return [(name, [Passage(span(d, full[d], a, b), 0.0, 0.0, everyone) for d, a, b in runs]) for name, runs, *_ in out]
 
 
+# what joins the two things a comparison names: "the US and Russian positions", "the EU's response … from the UK's"
+_COMPARED = re.compile(r"\b(?:and|or|with|from|to|than|versus|vs|against)\b", re.I)
+
+
+def named_sides(question: str, passages: list[Passage], text_of) -> list[tuple[str, list[Passage]]]:
+    """For a comparison of two named things that are not two speakers (`sides`): each name as the question writes
+    it, with the sentences of the passages' documents that name it or what it also goes by (cite.name_forms:
+    "Moscow" is Russia, "American" the US, "EU" the European Union), one passage each, in document order; each
+    passage's context is both sides' sentences. "What was the difference between the talks in Geneva and the
+    talks in Brussels?" is the Geneva sentences against the Brussels ones. Empty unless the question names exactly
+    two things that go by different names, a word of comparison between them (`_COMPARED`: not "Contrast what Nato
+    offered Russia with what it threatened"), and each is named in the documents."""
+    from .chunk import sentences, span
+    from .cite import NAME, name_forms
+
+    found = []
+    for m in NAME.finditer(question):
+        name, start = m.group(), m.start()
+        if start == 0:  # "How did …": a question's first word is capitalised whatever it is
+            name, start = (name.split(None, 1)[1], start + len(name.split(None, 1)[0]) + 1) if " " in name else ("", 0)
+        if name:
+            found.append((re.sub(r"['’]s$", "", name), start, m.end()))
+    if len(found) != 2 or not _COMPARED.search(question[found[0][2]:found[1][1]]):
+        return []
+    forms = [name_forms(name) for name, *_ in found]
+    if not all(forms) or forms[0] & forms[1]:
+        return []
+    full = {d: text_of(d) for d in dict.fromkeys(p.chunk.doc for p in passages)}  # read once each
+    runs = [[(d, a, b) for d, text in full.items() for a, b in sentences(text) if named & name_forms(text[a:b])]
+            for named in forms]
+    if not all(runs):
+        return []
+    # the context of each: both sides' sentences, which hold both names for the citation check (as `sides`)
+    everyone = " ".join(full[d][a:b] for d, a, b in sorted(set(runs[0]) | set(runs[1])))
+    return [(name, [Passage(span(d, full[d], a, b), 0.0, 0.0, everyone) for d, a, b in side])
+            for (name, *_), side in zip(found, runs)]
+
+
 SPOKEN = 3  # sentences `spoken` picks
 # Words of a question about the shape of its answer, asking for it, or about speaking, not about what was said:
 # "Give an overview of Wendy Sherman's remarks" and "Did Grushko and Peskov take the same tone?" name no topic

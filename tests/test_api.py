@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from qa import check, cite, documents, prompts
+from qa import check, cite, documents, kinds, prompts
 from qa.api import Pipeline
 from qa.errors import BadQuestion
 from qa.types import Stage
@@ -518,3 +518,29 @@ def test_a_reply_that_repeats_itself_or_is_cut_off_in_a_marker_shows_each_claim_
     a = pipeline(config, "Brussels [3], Geneva [20], Brussels [3], Brussels [").ask(
         "Which cities are mentioned in the article?")
     assert a.text.count("Brussels") == 1 and "[ " not in a.text and "Geneva" in a.text, a.text
+
+
+def test_who_answered_by_a_role_for_a_name_is_shown_as_the_sentence_that_names_them(toy_config):
+    # session 26, a reader's question: true, quoted, and no answer to "who"
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000)
+    a = pipeline(config, "The European Union foreign affairs chief spoke for the European Union [1].").ask(
+        "Who spoke for the European Union?")
+    assert a.text.startswith("Josep Borrell, European Union foreign affairs chief, said"), a.text
+    [c] = a.citations
+    assert a.text.startswith(pipeline(config).text_of(c.doc)[c.start:c.end].rstrip(".\"”")[:60])
+    # a reply that names the one asked for stays as written
+    a = pipeline(config, "Josep Borrell spoke for the European Union [1].").ask("Who spoke for the European Union?")
+    assert a.text.startswith("Josep Borrell spoke for the European Union"), a.text
+
+
+def test_a_reply_going_round_is_not_read_to_its_token_cap(toy_config):
+    # session 26: "Brussels [3]" 30 times, to the cap, for "Which cities are mentioned in the article?"
+    from dataclasses import replace
+
+    gen = ScriptedGenerator(["Brussels [3], Geneva [20]" + ", Brussels [3]" * 30])
+    a = Pipeline(replace(toy_config, whole_chars=100_000), embedder=ToyEmbedder(), generator=gen).ask(
+        "Which cities are mentioned in the article?")
+    assert a.raw.count("Brussels") == kinds.LOOPS + 1, a.raw  # stopped as the next began
+    assert a.text.splitlines() == ["Brussels [5].", "Geneva [20]."] or a.text.count("Brussels") == 1, a.text

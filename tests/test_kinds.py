@@ -260,8 +260,8 @@ class Judge(ScriptedGenerator):
 def test_a_comparison_keeps_the_claims_that_stand_and_a_fact_is_withheld_whole(toy_config):
     reply = ("Jens Stoltenberg described the talks as a heart-to-heart. "
              "Alexander Grushko described the talks as a heart-to-heart.")
-    config = replace(toy_config, min_support=0.5)
-    q = "Compare how Stoltenberg and Grushko saw the talks."  # not what they said: one reply, not one a side
+    config = replace(toy_config, min_support=0.5, whole_chars=100_000)
+    q = "Compare how the officials saw the talks."  # not what they said, no names: one reply, not one a side
     gen = Judge(reply, "Stoltenberg")  # Stoltenberg's words are Grushko's: the model reads them as not stated
     answer = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q)
     assert not answer.abstained and "entail_s" in answer.timings
@@ -569,3 +569,27 @@ def test_a_comparison_written_as_one_sentence_with_while_is_checked_half_by_half
     p = Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=ScriptedGenerator([reply]))
     answer = p.ask("How does Nato's view of who can join the alliance differ from Moscow's?")
     assert "China" not in answer.text and "choose its own path" in answer.text, answer.text
+
+
+def test_a_comparison_of_two_named_things_asks_each_of_the_sentences_that_name_it(toy_config):
+    # session 26, a reader's question: given the whole article, the 1.5B wrote "The talks in Geneva were about
+    # Russia, while the talks in Brussels were about the allies" (withheld)
+    gen = ScriptedGenerator(["Those talks in Geneva ended with no breakthrough [1].",
+                             "The talks in Brussels were a defining moment for European security [1]."])
+    p = Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen)
+    answer = p.ask("What was the difference between the talks in Geneva and the talks in Brussels?")
+    assert [m[1]["content"].rsplit("\n", 1)[-1] for m in gen.prompts] == [
+        prompts.SIDE.format(name="Geneva"), prompts.SIDE.format(name="Brussels")]
+    assert "Geneva" in gen.prompts[0][1]["content"] and "Brussels" not in gen.prompts[0][1]["content"].split(
+        "Question:")[0]
+    assert not answer.abstained and "no breakthrough" in answer.text and "defining moment" in answer.text, answer.text
+    # a name that goes by another: the EU is Josep Borrell's "European Union", the UK Liz Truss's
+    gen = ScriptedGenerator([prompts.ABSTAIN, prompts.ABSTAIN])
+    Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(
+        "How did the EU's response differ from the UK's?")
+    assert ["European Union" in m[1]["content"] and "Liz Truss" not in m[1]["content"] for m in gen.prompts[:1]] == [True]
+    # two names not compared with each other, or one the article does not name: one prompt, as any comparison
+    for q in ("Contrast what Nato offered Russia with what it threatened.", "How did France's position differ from Germany's?"):
+        gen = ScriptedGenerator([prompts.ABSTAIN])
+        Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(q)
+        assert len(gen.prompts) == 1 and gen.prompts[0][1]["content"].endswith(kinds.KINDS["compare"].instruction), q
