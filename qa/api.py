@@ -178,9 +178,10 @@ class Pipeline:
             q, passages, documents.text_of, joined=kind.name not in _SIDE_BY_SIDE)
         if sides and not self.whole:
             sides = self._nearest(q, sides)
-        if not sides and kind.name == "compare" and not cite.ASKS_SAID.search(q):
-            # two named things, not what two speakers said: what the sentences naming each say (retrieve.named_sides)
-            sides = self._nearest(q, named_sides(q, passages, documents.text_of), NAMED_SIDE_CHARS, kept=True)
+        if not sides and kind.name == "compare":  # two named things, not two speakers: what the sentences naming
+            # each say (retrieve.named_sides); of what was said, only countries' (Sannino, named, is never quoted)
+            sides = self._nearest(q, named_sides(q, passages, documents.text_of, bool(cite.ASKS_SAID.search(q))),
+                                  NAMED_SIDE_CHARS, kept=True)
         if sides:
             kind, passages = kinds.KINDS["compare"], [p for _, side in sides for p in side]
         # what one named speaker said, summed up: that one's sentences themselves, each cited (retrieve.spoken); the
@@ -437,10 +438,10 @@ class Pipeline:
         return answer
 
 
-# Kinds whose question about what named speakers said is not asked of each speaker's sentences alone
-# (retrieve.sides): a yes/no's reply is one Yes or No, a list's items are checked one by one
 # characters of each side's sentences nearest the question for a comparison of two named things (retrieve.named_sides)
 NAMED_SIDE_CHARS = 500
+# Kinds whose question about what named speakers said is not asked of each speaker's sentences alone
+# (retrieve.sides): a yes/no's reply is one Yes or No, a list's items are checked one by one
 _NOT_BY_SIDE = ("yesno", "list")
 _SIDE_BY_SIDE = ("compare", "twopart")  # other kinds only where the question joins the names ("Sherman and Truss")
 

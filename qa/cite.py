@@ -1525,9 +1525,20 @@ def name_forms(text: str) -> set[str]:
     (['moscow', 'russia'], True)
     >>> bool(name_forms("EU") & name_forms("the European Union")), name_forms("the talks")
     (True, set())
+    >>> "^osce" in name_forms("a meeting of the Organisation for Security and Co-operation in Europe")
+    True
     """
-    names = [m.group() for m in NAME.finditer(text) if m.group().lower() not in STOP]
-    return {f for name in names for f in _pool(name) if not _NUMBER.fullmatch(f)}
+    words = {w for m in NAME.finditer(text) if m.group().lower() not in STOP for w in tokens(m.group())}
+    return {f for f in _pool(text) if f[:1] in "^=~" or f in words or f in _ALIAS_OF} if words else set()
+
+
+def is_country(forms: set[str]) -> bool:
+    """Some of a name's forms (`name_forms`) are a country's (places.tsv).
+
+    >>> is_country(name_forms("the Kremlin")), is_country(name_forms("Washington")), is_country(name_forms("Sannino"))
+    (True, True, False)
+    """
+    return any(f in _ALIAS_OF for f in forms)
 
 
 _DERIVED = re.compile(r"(?:ian|ean|an|ese|ish|ic)$")

@@ -177,7 +177,7 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
     said Washington would push back …" of Julianne Smith's words); it is asked of each side alone (api.Pipeline)."""
     from .chunk import span
 
-    out = _named_speakers(question, passages, text_of)
+    out = _named_speakers(question, passages, text_of, initials=True)
     if joined:  # each next to another, "and", "or" or a comma between
         near = [i for i, (*_, a, b) in enumerate(out) if any(
             _JOINS.fullmatch(question[min(b, y):max(a, x)]) for j, (*_, x, y) in enumerate(out) if j != i)]
@@ -193,16 +193,22 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
 _COMPARED = re.compile(r"\b(?:and|or|with|from|to|than|versus|vs|against)\b", re.I)
 
 
-def named_sides(question: str, passages: list[Passage], text_of) -> list[tuple[str, list[Passage]]]:
+_NEXT_TO = re.compile(r"(?:['’]s)?\s*(?:,|,?\s*and|or|versus|vs\.?|with)\s+(?:the\s+)?", re.I)
+
+
+def named_sides(question: str, passages: list[Passage], text_of,
+                countries: bool = False) -> list[tuple[str, list[Passage]]]:
     """For a comparison of two named things that are not two speakers (`sides`): each name as the question writes
     it, with the sentences of the passages' documents that name it or what it also goes by (cite.name_forms:
     "Moscow" is Russia, "American" the US, "EU" the European Union), one passage each, in document order; each
     passage's context is both sides' sentences. "What was the difference between the talks in Geneva and the
     talks in Brussels?" is the Geneva sentences against the Brussels ones. Empty unless the question names exactly
-    two things that go by different names, a word of comparison between them (`_COMPARED`: not "Contrast what Nato
-    offered Russia with what it threatened"), and each is named in the documents."""
+    two things (or of more, two joined next to each other: "Nato and Russia on Ukraine") that go by different names, a word of comparison between them (`_COMPARED`: not "Contrast what Nato
+    offered Russia with what it threatened"), and each is named in the documents; `countries`, each a country (or
+    what one goes by: "the Kremlin's message" against "Washington's", where the question asks what was said and
+    one is no speaker: not Stefano Sannino, whom the article names and never quotes)."""
     from .chunk import sentences, span
-    from .cite import NAME, name_forms
+    from .cite import NAME, is_country, name_forms
 
     found = []
     for m in NAME.finditer(question):
@@ -211,10 +217,13 @@ def named_sides(question: str, passages: list[Passage], text_of) -> list[tuple[s
             name, start = (name.split(None, 1)[1], start + len(name.split(None, 1)[0]) + 1) if " " in name else ("", 0)
         if name:
             found.append((re.sub(r"['’]s$", "", name), start, m.end()))
+    if len(found) > 2:  # "the positions of Nato and Russia on Ukraine joining": the two joined next to each other
+        pairs = [(x, y) for x, y in zip(found, found[1:]) if _NEXT_TO.fullmatch(question[x[2]:y[1]])]
+        found = list(pairs[0]) if len(pairs) == 1 else []
     if len(found) != 2 or not _COMPARED.search(question[found[0][2]:found[1][1]]):
         return []
     forms = [name_forms(name) for name, *_ in found]
-    if not all(forms) or forms[0] & forms[1]:
+    if not all(forms) or forms[0] & forms[1] or countries and not all(map(is_country, forms)):
         return []
     full = {d: text_of(d) for d in dict.fromkeys(p.chunk.doc for p in passages)}  # read once each
     runs = [[(d, a, b) for d, text in full.items() for a, b in sentences(text) if named & name_forms(text[a:b])]
@@ -269,7 +278,8 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
 
 
 def side_sentence(question: str, names: list[str], side: list[Passage], text_of) -> Passage | None:
-    """For one side of a question about what two named speakers said (`sides`), where the reply written on that
+    """For one side of a question about what two named speakers said (`sides`), or about two named things
+    (`named_sides`), where the reply written on that
     side's sentences is withheld: the side's sentence holding most of the question's content words but the
     names and the words about shape or speaking (`_ASIDE`), the first of those in document order; None where
     the question has such words and no sentence holds one ("Compare what Truss and Sherman said about China").
@@ -339,11 +349,14 @@ _ACCORDING_TO = r"\b(?i:according to)\s+(?:the\s+)?"
 _ACCORDING = re.compile(_ACCORDING_TO + "[A-Z]")  # "according to Truss", not "according to the article"
 
 
-def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tuple[str, list[list], int, int]]:
+def _named_speakers(question: str, passages: list[Passage], text_of,
+                    initials: bool = False) -> list[tuple[str, list[list], int, int]]:
     """Each name in a question that asks what was said (cite.ASKS_SAID) who speaks in the passages' documents
     (cite.speakers), with the [doc, start, end] runs of neighbouring sentences in which it speaks, and where the
     name is in the question. Not a name that is only the topic ("… said about Nato membership"). A question
-    without a word for speaking may still name one after "according to" ("… according to Truss?"): that one only."""
+    without a word for speaking may still name one after "according to" ("… according to Truss?"): that one only.
+    `initials`: a name in capitals is also the word it is in a speaker's title ("the UK's" tone is that of "UK
+    Foreign Secretary Liz Truss"; `sides` only: "the US warnings" summed up are not Sherman's and Smith's words)."""
     from .cite import NAME, ASKS_SAID, is_governed, key_terms, speakers
 
     asks = bool(ASKS_SAID.search(question))
@@ -366,6 +379,8 @@ def _named_speakers(question: str, passages: list[Passage], text_of) -> list[tup
         if not key or is_governed(question, m.start()) and not speaks or not (asks or according):
             continue
         runs = []  # [doc, start, end] of each run of neighbouring sentences this one speaks in
+        if initials:  # "UK" (an all-capitals name, "^uk") is the "UK Foreign Secretary" who speaks
+            key |= {k.lstrip("^") for k in key}
         for doc, spans in said.items():
             text = full[doc]
             for a, b, who in spans:

@@ -593,3 +593,17 @@ def test_a_comparison_of_two_named_things_asks_each_of_the_sentences_that_name_i
         gen = ScriptedGenerator([prompts.ABSTAIN])
         Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(q)
         assert len(gen.prompts) == 1 and gen.prompts[0][1]["content"].endswith(kinds.KINDS["compare"].instruction), q
+
+
+@pytest.mark.parametrize("question, names", [
+    ("In what ways did Denmark and the UK differ in tone?", ["Denmark", "UK"]),  # the "UK Foreign Secretary" speaks
+    ("How did the Kremlin's message compare with Washington's?", ["Kremlin", "Washington"]),  # countries, named
+    ("Compare the positions of Nato and Russia on Ukraine joining the alliance.", ["Nato", "Russia"]),  # joined two
+    ("How did the Nato-Russia Council's history compare with the OSCE's role?", ["Nato-Russia Council", "OSCE"]),
+])
+def test_the_two_sides_of_a_comparison_are_found_where_the_question_names_them_otherwise(toy_config, question, names):
+    # session 26, reader questions of a second and third probe set: each was answered by one reply on the whole
+    # article, one side of it or none standing
+    gen = ScriptedGenerator([prompts.ABSTAIN, prompts.ABSTAIN])
+    Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(question)
+    assert [m[1]["content"].rsplit("\n", 1)[-1] for m in gen.prompts] == [prompts.SIDE.format(name=n) for n in names]
