@@ -320,8 +320,12 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
                 found = _verbatim(claim, claim_text, passages, text_of, question)
                 if not (found and _covered(claim, claim_text, found, passages, question, text_of)):
                     continue  # no passage supports this sentence: it is not shown
+        shown_quotes = _shown(found, question, claim_text)
+        if any(swapped_doer(claim_text, _sentence_text(text_of(passages[n - 1].chunk.doc), s, e))
+               for n, (_, s, e, _) in shown_quotes):
+            continue  # what the source has one name do, the claim has another do
         marks, spans = [], set()
-        for n, (share, s, e, _) in _shown(found, question, claim_text):
+        for n, (share, s, e, _) in shown_quotes:
             doc = passages[n - 1].chunk.doc
             quote = text_of(doc)[s:e]  # cut from the source itself, so text_of(doc)[start:end] == quote
             cites.setdefault((n, s, e), Citation(n, passages[n - 1].chunk.id, doc, s, e, quote))
@@ -339,6 +343,12 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
         return Verified(ABSTAIN, (), True)
     ordered = tuple(sorted(cites.values(), key=lambda c: (c.n, c.start)))
     return Verified(" ".join(kept), ordered, False)
+
+
+def _sentence_text(doc: str, start: int, end: int) -> str:
+    """The sentence(s) of `doc` holding [start, end)."""
+    run = _sentence_run(doc, start, end, 0)
+    return doc[run[0][0]:run[-1][1]] if run else doc[start:end]
 
 
 # What is left of a marker the reply was cut off in ("Brussels [")
@@ -1469,6 +1479,81 @@ def _covered(claim, claim_text, found, passages, question, text_of) -> bool:
                for n, sentence in sentences_of.items()):
         return False
     return any(_holds(sentences_of[n], said) for n, q in found if q[0] >= MIN_SUPPORT)
+
+
+_CALENDAR = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+                       "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                       "november", "december"})  # capitalised, and no one who does anything
+# words after which the next name back is not who does what follows ("… in illegally annexed Crimea")
+_NO_DOER = frozenset({"he", "she", "it", "they", "we", "i", "you", "who", "which", "that", "in", "on", "of", "to",
+                      "for", "from", "with", "at", "by", "about", "over", "against", "into", "than", "as", "between",
+                      "after", "before", "during", "near"})
+_CLAUSE_BREAK = re.compile(r"[,;:()\[\]“”\"—–]")
+DOER_REACH = 2  # content words that may stand between a doer and what it does ("the US bringing nothing new")
+
+
+def _doer_words(text: str) -> list[tuple[int, int, str, str, frozenset[str]]]:
+    """(start, end, word, stem, the forms of the name it is part of, empty if none) for each word of `text`. A
+    sentence's first word alone is no name unless the text writes it capitalised further on ("Nuclear power …")."""
+    names = []
+    for m in NAME.finditer(text):
+        if not text[:m.start()].strip(" “\"'‘") and " " not in m.group() and not re.search(
+                rf"\S\s+{re.escape(m.group())}\b", text):
+            continue
+        if any(w.lower() not in STOP and w.lower() not in _CALENDAR for w in _WORD.findall(m.group())):
+            names.append((m.start(), m.end(), frozenset(name_forms(m.group()))))
+    out = []
+    for w in _WORD.finditer(text):
+        forms = next((f for a, b, f in names if a <= w.start() < b), frozenset())
+        out.append((w.start(), w.end(), w.group().lower(), stem(w.group().lower()), forms))
+    return out
+
+
+def _doer(words, text: str, i: int) -> frozenset[str]:
+    """The forms of the name that does what word i begins: the nearest name before it in its clause with one or two
+    content words (its verb) between, and no pronoun or preposition; empty where there is none."""
+    between = 0
+    for j in range(i - 1, -1, -1):
+        if _CLAUSE_BREAK.search(text[words[j][1]:words[j + 1][0]]):
+            return frozenset()
+        word, forms = words[j][2], words[j][4]
+        if forms:
+            return forms if between else frozenset()  # "Nato offered Russia areas": no verb between, no doer
+        if word in _NO_DOER:
+            return frozenset()
+        if word not in STOP:
+            between += 1
+            if between > DOER_REACH:
+                return frozenset()
+    return frozenset()
+
+
+def swapped_doer(claim: str, source: str) -> bool:
+    """Two words the claim and its source sentence both have, one after the other, done by one named doer in the
+    claim and by another in the source: "… with the US bringing nothing new", quoted from "Wendy Sherman, the US
+    deputy secretary of state …, said Russia brought nothing new" (shown in session 26: the word test and the
+    entailment reading both passed it). Names are compared by what they go by (`name_forms`: "Washington" is the US).
+
+    >>> src = "Wendy Sherman, the US deputy secretary of state, said Russia brought nothing new to the talks."
+    >>> swapped_doer("The US and Russia differed, with the US bringing nothing new.", src)
+    True
+    >>> [swapped_doer(c, src) for c in ("Sherman said Russia brought nothing new.", "Moscow brought nothing new.",
+    ...                                  "Nato offered Russia nothing new.")]
+    [False, False, False]
+    """
+    c, q = _doer_words(claim), _doer_words(source)
+    cc, qc = [i for i, w in enumerate(c) if w[2] not in STOP], [i for i, w in enumerate(q) if w[2] not in STOP]
+    first: dict[tuple[str, str], int] = {}
+    for x, y in zip(qc, qc[1:]):
+        if not (q[x][4] or q[y][4]):
+            first.setdefault((q[x][3], q[y][3]), x)
+    for x, y in zip(cc, cc[1:]):
+        j = None if c[x][4] or c[y][4] else first.get((c[x][3], c[y][3]))
+        if j is not None:
+            mine, theirs = _doer(c, claim, x), _doer(q, source, j)
+            if mine and theirs and not mine & theirs:
+                return True
+    return False
 
 
 def _holds(text: str, keys: list[frozenset[str]]) -> bool:

@@ -544,3 +544,17 @@ def test_a_reply_going_round_is_not_read_to_its_token_cap(toy_config):
         "Which cities are mentioned in the article?")
     assert a.raw.count("Brussels") == kinds.LOOPS + 1, a.raw  # stopped as the next began
     assert a.text.splitlines() == ["Brussels [5].", "Geneva [20]."] or a.text.count("Brussels") == 1, a.text
+
+
+def test_a_claim_that_has_one_name_do_what_its_source_has_another_do_is_not_shown(toy_config):
+    # session 26: shown on a reader's comparison, the word test and the model's entailment reading passing it
+    from dataclasses import replace
+
+    swapped = ("The US and Russia had different positions at the talks, with the US bringing nothing new and Russia "
+               "not being clear about whether it took diplomacy seriously. [1]")
+    a = pipeline(replace(toy_config, whole_chars=100_000), swapped, prompts.ABSTAIN).ask(
+        "How did the US and Russian positions differ at the talks?")
+    assert "bringing nothing new" not in a.text, a.text
+    right = "Sherman said Russia brought nothing new to Wednesday's talks [1]."
+    a = pipeline(replace(toy_config, whole_chars=100_000), right).ask("What did Sherman say about Russia?")
+    assert a.text.startswith("Sherman said Russia brought nothing new"), a.text
