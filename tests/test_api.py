@@ -552,8 +552,7 @@ def test_a_claim_that_has_one_name_do_what_its_source_has_another_do_is_not_show
 
     swapped = ("The US and Russia had different positions at the talks, with the US bringing nothing new and Russia "
                "not being clear about whether it took diplomacy seriously. [1]")
-    a = pipeline(replace(toy_config, whole_chars=100_000), swapped, prompts.ABSTAIN).ask(
-        "How did the US and Russian positions differ at the talks?")
+    a = pipeline(replace(toy_config, whole_chars=100_000), swapped).ask("How did the talks go for the US and Russia?")
     assert "bringing nothing new" not in a.text, a.text
     right = "Sherman said Russia brought nothing new to Wednesday's talks [1]."
     a = pipeline(replace(toy_config, whole_chars=100_000), right).ask("What did Sherman say about Russia?")
