@@ -913,6 +913,9 @@ def denials(question: str, claim: str, passages: list[Passage], text_of) -> list
     []
     >>> denials("Did Russia deny it intends to invade Ukraine?", "Russia denied it.", p, lambda d: src)
     []
+    >>> [c.quote[:24] for c in denials("Is Russia planning to invade Ukraine?", "Russia intends to invade Ukraine.", p,
+    ...                                lambda d: src)]
+    ["Peskov repeated Russia's"]
     """
     if negations(claim) or negations(question):
         return []
@@ -932,7 +935,10 @@ def denials(question: str, claim: str, passages: list[Passage], text_of) -> list
             if not _holds(around, keys):
                 continue
             excluded = opposed(question, (c,), text_of, claim)
-            if asked - stems(around) - {w for w, _ in excluded}:
+            held = stems(around) | {w for w, _ in excluded}
+            # every word of the question, or of the claim, which restates it in the source's words ("Is Russia
+            # planning to invade Ukraine?", "Yes, Russia intends to invade Ukraine")
+            if asked - held and (stems(claim) - {"accord"}) - held:
                 continue
             if excluded or negated(c.quote, asked) or _turned_round(question, c.quote):
                 out.append(c)
