@@ -193,6 +193,28 @@ def sides(question: str, passages: list[Passage], text_of, joined: bool = False)
 _COMPARED = re.compile(r"\b(?:and|or|with|from|to|than|versus|vs|against)\b", re.I)
 
 
+_HE_SHE_IT = re.compile(r"[\s“\"'‘]*(?:he|she|it|they)\b", re.I)
+
+
+def _naming(text: str, named: set[str]) -> list[tuple[int, int]]:
+    """The sentences of `text` that name what `named` holds the forms of, each with the sentences after it that
+    open with "It", "He", "She" or "They" ("Moscow's key objective is to stop any eastward expansion of Nato …
+    It wants Nato forces withdrawn …")."""
+    from .chunk import sentences
+    from .cite import name_forms
+
+    out = []
+    for a, b in sentences(text):
+        if named & name_forms(text[a:b]) or out and out[-1][1] == _previous_end(text, a) and _HE_SHE_IT.match(text[a:b]):
+            out.append((a, b))
+    return out
+
+
+def _previous_end(text: str, start: int) -> int:
+    """Where the sentence before the one at `start` ends (its trailing space and paragraph breaks aside)."""
+    return len(text[:start].rstrip())
+
+
 _NEXT_TO = re.compile(r"(?:['’]s)?\s*(?:,|,?\s*and|or|versus|vs\.?|with)\s+(?:the\s+)?", re.I)
 
 
@@ -226,8 +248,7 @@ def named_sides(question: str, passages: list[Passage], text_of,
     if not all(forms) or forms[0] & forms[1] or countries and not all(map(is_country, forms)):
         return []
     full = {d: text_of(d) for d in dict.fromkeys(p.chunk.doc for p in passages)}  # read once each
-    runs = [[(d, a, b) for d, text in full.items() for a, b in sentences(text) if named & name_forms(text[a:b])]
-            for named in forms]
+    runs = [[(d, a, b) for d, text in full.items() for a, b in _naming(text, named)] for named in forms]
     if not all(runs):
         return []
     # the context of each: both sides' sentences, which hold both names for the citation check (as `sides`)

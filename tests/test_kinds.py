@@ -607,3 +607,14 @@ def test_the_two_sides_of_a_comparison_are_found_where_the_question_names_them_o
     gen = ScriptedGenerator([prompts.ABSTAIN, prompts.ABSTAIN])
     Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(question)
     assert [m[1]["content"].rsplit("\n", 1)[-1] for m in gen.prompts] == [prompts.SIDE.format(name=n) for n in names]
+
+
+def test_a_named_side_keeps_the_sentence_after_it_that_opens_with_it():
+    # "Moscow's key objective is … It wants Nato forces withdrawn …": "It" is Moscow, and no name says so
+    from qa.retrieve import _naming
+    from qa.cite import name_forms
+
+    text = "Moscow's key objective is to stop Nato. It wants Nato forces withdrawn. Sherman spoke. It was cold."
+    assert [text[a:b] for a, b in _naming(text, name_forms("Russia"))] == [
+        "Moscow's key objective is to stop Nato.", "It wants Nato forces withdrawn."]
+
