@@ -178,6 +178,7 @@ class Pipeline:
             q, passages, documents.text_of, joined=kind.name not in _SIDE_BY_SIDE)
         if sides and not self.whole:
             sides = self._nearest(q, sides)
+        spoke = bool(sides)  # each side a speaker's sentences (not a named thing's)
         if not sides and kind.name == "compare":  # two named things, not two speakers: what the sentences naming
             # each say (retrieve.named_sides); of what was said, only countries' (Sannino, named, is never quoted)
             sides = self._nearest(q, named_sides(q, passages, documents.text_of, bool(cite.ASKS_SAID.search(q))),
@@ -218,7 +219,7 @@ class Pipeline:
         # a side's "[1]" is its own first passage: renumbered as in the passages of all sides
         raw = "\n".join(cite.renumbered(reply, before) for reply, _, before in replies) or prompts.ABSTAIN
         if sides:  # each side's claims are checked against that speaker's sentences alone
-            checked = cite.joined([self._side(q, sides, replies, n) for n in range(len(sides))])
+            checked = cite.joined([self._side(q, sides, replies, n, spoke) for n in range(len(sides))])
         else:
             read = kinds.itemize(raw) if kind.items else kinds.contrasted(raw) if kind.name == "compare" else raw
             checked = cite.named(cite.verify(read, passages, documents.text_of, q))
@@ -281,14 +282,18 @@ class Pipeline:
         yield Answer(checked.text, titled, checked.abstained, tuple(passages), timings, q, seen.get("support"), raw)
 
     @staticmethod
-    def _side(q: str, sides, replies, n: int) -> tuple[cite.Verified, int]:
+    def _side(q: str, sides, replies, n: int, spoke: bool = True) -> tuple[cite.Verified, int]:
         """Side n's reply verified against that speaker's sentences, with the number of passages before them;
-        where none stands, the side's sentence nearest the question (retrieve.side_sentence), quoted whole; not
-        after the model's own "The documents don't say." on that side (left out, as `replies` leaves it)."""
+        where none stands, the speaker's sentence nearest the question (retrieve.side_sentence), quoted whole; not
+        after the model's own "The documents don't say." on that side (left out, as `replies` leaves it), nor for
+        a named thing that does not speak (`spoke` false): what the sentences naming the US say is no position of
+        the US ("The talks in Brussels … after Russia and the US met on Monday" for "How did the US and Russian
+        positions differ?")."""
         (name, side), before = sides[n], _offsets(sides)[n]
         reply = next((r for r, _, b in replies if b == before), "")
         checked = cite.verify(reply, side, documents.text_of, q) if reply else cite.Verified(prompts.ABSTAIN, (), True)
-        own = side_sentence(q, [x for x, _ in sides], side, documents.text_of) if checked.abstained and reply else None
+        own = side_sentence(q, [x for x, _ in sides], side, documents.text_of) if (
+            checked.abstained and reply and spoke) else None
         if own is not None:
             checked = cite.verify(_in_their_words([own]), side, documents.text_of, q)
         return checked, before

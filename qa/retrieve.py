@@ -299,8 +299,8 @@ def spoken(question: str, passages: list[Passage], text_of, most: int = SPOKEN) 
 
 
 def side_sentence(question: str, names: list[str], side: list[Passage], text_of) -> Passage | None:
-    """For one side of a question about what two named speakers said (`sides`), or about two named things
-    (`named_sides`), where the reply written on that
+    """For one side of a question about what two named speakers said (`sides`; not two named things,
+    `named_sides`, whose sentences are not what they said), where the reply written on that
     side's sentences is withheld: the side's sentence holding most of the question's content words but the
     names and the words about shape or speaking (`_ASIDE`), the first of those in document order; None where
     the question has such words and no sentence holds one ("Compare what Truss and Sherman said about China").
