@@ -321,7 +321,7 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
                 if not (found and _covered(claim, claim_text, found, passages, question, text_of)):
                     continue  # no passage supports this sentence: it is not shown
         shown_quotes = _shown(found, question, claim_text)
-        if any(swapped_doer(claim_text, _sentence_text(text_of(passages[n - 1].chunk.doc), s, e))
+        if any(swapped_doer(claim_text, _sentence_of(text_of(passages[n - 1].chunk.doc), s, e))
                for n, (_, s, e, _) in shown_quotes):
             continue  # what the source has one name do, the claim has another do
         marks, spans = [], set()
@@ -345,10 +345,15 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
     return Verified(" ".join(kept), ordered, False)
 
 
-def _sentence_text(doc: str, start: int, end: int) -> str:
-    """The sentence(s) of `doc` holding [start, end)."""
+def _sentence_bounds(doc: str, start: int, end: int) -> tuple[int, int]:
+    """Where the sentence(s) of `doc` holding [start, end) begin and end."""
     run = _sentence_run(doc, start, end, 0)
-    return doc[run[0][0]:run[-1][1]] if run else doc[start:end]
+    return (run[0][0], run[-1][1]) if run else (start, end)
+
+
+def _sentence_of(doc: str, start: int, end: int) -> str:
+    a, b = _sentence_bounds(doc, start, end)
+    return doc[a:b]
 
 
 # What is left of a marker the reply was cut off in ("Brussels [")
@@ -515,8 +520,7 @@ def _as_sentences(verified: Verified, text_of, swap) -> Verified:
             continue
         c = cites[0]
         doc_text = text_of(c.doc)
-        run = _sentence_run(doc_text, c.start, c.end, 0)  # the sentence(s) holding the quote
-        sa, sb = (run[0][0], run[-1][1]) if run else (c.start, c.end)
+        sa, sb = _sentence_bounds(doc_text, c.start, c.end)  # the sentence(s) holding the quote
         if not swap(claim, doc_text, sa, sb):
             continue
         whole = Citation(c.n, c.chunk_id, c.doc, sa, sb, doc_text[sa:sb])
@@ -923,6 +927,7 @@ def denials(question: str, claim: str, passages: list[Passage], text_of) -> list
     if len(asked - _name_stems(question) - stems(claim)) > 1:  # one may be a verb the claim inflects its own way ("speak", "spoke")
         return []
     keys = key_terms(question, initial=False)
+    restated = stems(claim) - {"accord"}
     out, seen = [], set()
     for n, p in enumerate(passages, 1):
         text = text_of(p.chunk.doc)
@@ -938,7 +943,7 @@ def denials(question: str, claim: str, passages: list[Passage], text_of) -> list
             held = stems(around) | {w for w, _ in excluded}
             # every word of the question, or of the claim, which restates it in the source's words ("Is Russia
             # planning to invade Ukraine?", "Yes, Russia intends to invade Ukraine")
-            if asked - held and (stems(claim) - {"accord"}) - held:
+            if asked - held and restated - held:
                 continue
             if excluded or negated(c.quote, asked) or _turned_round(question, c.quote):
                 out.append(c)

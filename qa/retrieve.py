@@ -196,16 +196,17 @@ _COMPARED = re.compile(r"\b(?:and|or|with|from|to|than|versus|vs|against)\b", re
 _HE_SHE_IT = re.compile(r"[\s“\"'‘]*(?:he|she|it|they)\b", re.I)
 
 
-def _naming(text: str, named: set[str]) -> list[tuple[int, int]]:
+def _naming(text: str, named: set[str], spans=None) -> list[tuple[int, int]]:
     """The sentences of `text` that name what `named` holds the forms of, each with the sentences after it that
     open with "It", "He", "She" or "They" ("Moscow's key objective is to stop any eastward expansion of Nato …
-    It wants Nato forces withdrawn …")."""
+    It wants Nato forces withdrawn …"). `spans`: text's (start, end, name_forms) of each sentence, where the caller
+    has them (`named_sides` asks of two names)."""
     from .chunk import sentences
     from .cite import name_forms
 
     out = []
-    for a, b in sentences(text):
-        if named & name_forms(text[a:b]) or out and out[-1][1] == _previous_end(text, a) and _HE_SHE_IT.match(text[a:b]):
+    for a, b, forms in spans or [(a, b, name_forms(text[a:b])) for a, b in sentences(text)]:
+        if named & forms or out and out[-1][1] == _previous_end(text, a) and _HE_SHE_IT.match(text[a:b]):
             out.append((a, b))
     return out
 
@@ -248,7 +249,8 @@ def named_sides(question: str, passages: list[Passage], text_of,
     if not all(forms) or forms[0] & forms[1] or countries and not all(map(is_country, forms)):
         return []
     full = {d: text_of(d) for d in dict.fromkeys(p.chunk.doc for p in passages)}  # read once each
-    runs = [[(d, a, b) for d, text in full.items() for a, b in _naming(text, named)] for named in forms]
+    spans = {d: [(a, b, name_forms(text[a:b])) for a, b in sentences(text)] for d, text in full.items()}  # once each
+    runs = [[(d, a, b) for d, text in full.items() for a, b in _naming(text, named, spans[d])] for named in forms]
     if not all(runs):
         return []
     # the context of each: both sides' sentences, which hold both names for the citation check (as `sides`)
