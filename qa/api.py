@@ -19,7 +19,8 @@ from typing import Iterator
 from . import cite, documents, index as index_mod, kinds, models, prompts, steps
 from .config import Config
 from .errors import BadQuestion, DocumentError, QAError
-from .retrieve import Retriever, best_sentences, named_sides, side_sentence, sides as speakers_sides, spoken, who_said
+from .retrieve import (Retriever, best_sentences, lead, named_sides, side_sentence, sides as speakers_sides, spoken,
+                       who_said)
 from .types import Answer, Chunk, Passage, Stage
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
@@ -249,6 +250,14 @@ class Pipeline:
             now = time.perf_counter()
             checked = run() or checked
             timings["denied_s"] = time.perf_counter() - now
+        own = lead(passages, documents.text_of) if checked.abstained and kind.name == "summary" and (
+            kinds.whole_summary(q)) else []
+        if own:  # "Summarise the article." withheld or not answered: the document's own opening sentences, quoted
+            yield Stage("lead")
+            now = time.perf_counter()
+            yield (quoted := _in_their_words(own))
+            checked, raw, seen, passages = cite.verify(quoted, own, documents.text_of, q), quoted, {"passages": own}, own
+            timings["lead_s"] = time.perf_counter() - now
         theirs = self._spoken_instead(q, kind, raw, checked, passages)
         if theirs:  # what one named speaker said, withheld: that speaker's sentence nearest the question, quoted
             yield Stage("spoken")
@@ -269,6 +278,8 @@ class Pipeline:
             timings["retry_s"] = time.perf_counter() - now
             if not second.abstained:
                 checked, raw, seen = second, again, tried
+        if kind.items and not checked.abstained:  # an item the model wrote twice, or quoting another's words, once
+            checked = cite.distinct(checked)
         if kind.items and kinds.mentioned_type(q) in ("country", "nation"):
             checked = cite.countries_named(checked, passages, documents.text_of)  # the ones the list left out
         if not kind.items:  # a claim stating as done what its source hedges ("could include …"): the sentence

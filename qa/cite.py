@@ -168,6 +168,10 @@ def _beyond(reply: str, asked: set[str]) -> set[str]:
     return stems(MARKER.sub("", reply)) - asked
 
 
+_SHAPE = re.compile(r"\b(?:in|with|using|as)\s+(?:\d+|[a-z]+)\s+(?:short\s+|brief\s+)?(?:sentences?|words?|lines?"
+                    r"|paragraphs?|bullet\s+points?|bullets?)\b", re.I)
+
+
 def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
     """Names and numbers: what an answer must never invent. Each is a set of
     alternative tokens: a name is found if any of its words is ("Liz Truss" ~ "Ms Truss"), or,
@@ -179,8 +183,11 @@ def key_terms(text: str, initial: bool = True) -> list[frozenset[str]]:
     [['=europ', '^eu', 'european', 'union', '~union'], ['2022']]
     >>> key_terms("How did he describe the gap between the two sides, and three others?", initial=False)
     [frozenset({'3'})]
+    >>> key_terms("Summarise the article in two sentences.", initial=False)
+    []
     """
     keys = []
+    text = _SHAPE.sub(" ", text)  # "in two sentences" asks for a reply's length, not about a count
     for m in NAME.finditer(text):
         at_start = not text[:m.start()].strip() or text[:m.start()].rstrip()[-1] in ".!?"
         words = m.group().split()
@@ -788,6 +795,33 @@ def keep_sentences(verified: Verified, keep: list[bool]) -> Verified:
     kept = {c for cites, k in zip(_owned(shown, verified.citations), keep) if k for c in cites}
     text = [x for x, k in zip(shown, keep) if k]
     return Verified("\n".join(text), tuple(c for c in verified.citations if c in kept), not text)
+
+
+def distinct(verified: Verified) -> Verified:
+    r"""A list's items, each said once: an item that repeats an earlier one's words, or holds them or is held in
+    them and quotes words that one quotes, goes (two items quoted from one clause are two items). "Name the Russian officials in the article." was answered "Alexander Grushko [4].
+    … deputy foreign minister Alexander Grushko [4]." (the model's "Russia's representative, deputy foreign
+    minister Alexander Grushko" split at its comma).
+
+    >>> v = Verified("Alexander Grushko [1]\nPeskov [2]\nminister Alexander Grushko [1]\nPeskov [3]",
+    ...     (Citation(1, "a", "d", 50, 67, "Alexander Grushko"), Citation(2, "b", "d", 90, 96, "Peskov"),
+    ...      Citation(1, "a", "d", 41, 67, "minister Alexander Grushko"), Citation(3, "c", "d", 120, 126, "Peskov")), False)
+    >>> distinct(v).text
+    'Alexander Grushko [1]\nPeskov [2]'
+    >>> v = Verified("Russia [1]\nUkraine [1]", (Citation(1, "a", "d", 0, 40, "Russia demanded a say over Ukraine"),), False)
+    >>> distinct(v).text
+    'Russia [1]\nUkraine [1]'
+    """
+    kept, keep = [], []  # (" words ", spans quoted) of the items kept
+    for claim, cites in claims(verified):
+        words = " " + " ".join(re.sub(r"[\W_]+", " ", claim.lower()).split()) + " "
+        mine = [(c.doc, c.start, c.end) for c in cites]
+        again = any(words == other or (words in other or other in words) and any(
+            d == e and a < y and x < b for d, a, b in mine for e, x, y in theirs) for other, theirs in kept)
+        keep.append(not again)
+        if not again:
+            kept.append((words, mine))
+    return verified if all(keep) else keep_sentences(verified, keep)
 
 
 def renumbered(text: str, before: int) -> str:

@@ -240,6 +240,26 @@ def mentioned_type(question: str) -> str:
     return item_type(question) if asks_mentioned(question) else ""
 
 
+# the words of a request to sum up a whole document, and nothing it could be about
+_WHOLE_DOC = re.compile(r"\b(?:the|this|that) (?:article|text|document|story|piece|report|page)\b", re.I)
+_WHOLE_WORDS = set("""what what's whats is was it the this that a an of me us please can could would you give
+provide write tell short shorter brief briefly in quick quickly summary summarise summarize sum up overview gist
+about recap tl dr tldr main key points takeaways highlights few one two three sentence sentences words line lines
+article text document story piece report page say says said""".split())
+
+
+def whole_summary(question: str) -> bool:
+    """A request to sum up the document itself, with no topic of its own: one the documents always answer.
+
+    >>> whole_summary("Briefly summarise the article in two sentences."), whole_summary("What's the gist of this article?")
+    (True, True)
+    >>> whole_summary("Summarise what the article says about sanctions."), whole_summary("Summarise the talks.")
+    (False, False)
+    """
+    words = re.findall(r"[a-z']+", question.lower().replace("’", "'"))
+    return bool(_WHOLE_DOC.search(question)) and all(w in _WHOLE_WORDS for w in words)
+
+
 def polarity_of(reply: str) -> str:
     """"yes" or "no" where a reply opens with it, else "".
 

@@ -415,3 +415,32 @@ def _named_speakers(question: str, passages: list[Passage], text_of,
         if runs:  # a name that says nothing in the documents is not a side
             out.append((re.sub(r"['’]s$", "", name), runs, m.start(), m.end()))
     return out
+
+
+LEAD = 2          # sentences a document's own summary is (`lead`)
+LEAD_WORDS = 8    # ...each of this many words at least, ending as a sentence ends
+
+
+def lead(passages: list[Passage], text_of, most: int = LEAD) -> list[Passage]:
+    """For a request to sum up the document itself (kinds.whole_summary) that the reply did not answer: the
+    document's opening sentences, its own summary (a news story's lede, an encyclopaedia article's definition),
+    one passage each; the headline, bylines and captions skipped (few words, or a line that does not end as a
+    sentence does: "… on which country can join Nato. EPA"). Empty
+    where the passages come from more than one document (which one is "the article"?).
+    "Briefly summarise the article in two sentences." the 1.5B answered "The documents don't say."."""
+    from .chunk import sentences, span
+
+    docs = {p.chunk.doc for p in passages}
+    if len(docs) != 1:
+        return []
+    doc = docs.pop()
+    full = text_of(doc)
+    found = [(a, b) for a, b in sentences(full) if len(full[a:b].split()) >= LEAD_WORDS
+             and _ends(full[a:b]) and _ends(full[b:(full.find("\n", b) + 1 or len(full) + 1) - 1] or ".")][:most]
+    context = " ".join(full[a:b] for a, b in found)
+    return [Passage(span(doc, full, a, b), 0.0, 0.0, context) for a, b in found]
+
+
+def _ends(text: str) -> bool:
+    """Text ends as a sentence does (its closing quotation marks aside)."""
+    return text.rstrip().rstrip("”’\"')").endswith((".", "!", "?"))

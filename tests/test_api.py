@@ -535,6 +535,37 @@ def test_who_answered_by_a_role_for_a_name_is_shown_as_the_sentence_that_names_t
     assert a.text.startswith("Josep Borrell spoke for the European Union"), a.text
 
 
+def test_a_request_to_sum_up_the_article_that_the_reply_does_not_answer_is_the_article_s_opening(toy_config):
+    # session 27, a reader's question: the 1.5B answered "The documents don't say." to a request that always has an
+    # answer; the article's own lede, quoted, is one (its headline, caption and byline skipped)
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000)
+    a = pipeline(config, prompts.ABSTAIN).ask("Briefly summarise the article in two sentences.")
+    assert not a.abstained and a.text.startswith("A tense Russia-Nato summit ended on Wednesday"), a.text
+    assert [c.quote.split()[:2] for c in a.citations] == [["A", "tense"], ["Alliance", "chief"]], a.citations
+    text = pipeline(config).text_of(a.citations[0].doc)
+    assert all(text[c.start:c.end] == c.quote for c in a.citations)
+    # a summary the reply gives stays; a topic the article may not hold is no request for its opening
+    said = "Further talks were needed to reconcile significant differences over Ukraine [1]."
+    assert pipeline(config, said).ask("What's the gist of this article?").text.startswith("Further talks"), said
+    assert pipeline(config, prompts.ABSTAIN).ask("Summarise the peace deal Russia and Ukraine signed.").abstained
+
+
+def test_a_list_item_written_twice_or_inside_another_quoting_the_same_words_is_shown_once(toy_config):
+    # session 27: "Alexander Grushko [4]. … deputy foreign minister Alexander Grushko [4]." to a list question
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000)
+    passages = pipeline(config).passages("Name the Russian officials.", 10)
+    n = next(i for i, p in enumerate(passages, 1) if "Alexander Grushko" in p.chunk.text)
+    m = next(i for i, p in enumerate(passages, 1) if "Dmitry Peskov" in p.chunk.text)
+    reply = (f"Alexander Grushko [{n}], Dmitry Peskov [{m}], Russia's representative, deputy foreign minister "
+             f"Alexander Grushko [{n}], Dmitry Peskov [{m}]")
+    a = pipeline(config, reply).ask("Name the Russian officials in the article.")
+    assert a.text.count("Grushko") == 1 and a.text.count("Peskov") == 1, a.text
+
+
 def test_a_reply_going_round_is_not_read_to_its_token_cap(toy_config):
     # session 26: "Brussels [3]" 30 times, to the cap, for "Which cities are mentioned in the article?"
     from dataclasses import replace
