@@ -238,8 +238,14 @@ class Pipeline:
         if kind.polarity and kinds.polarity_of(raw) and not checked.abstained and not kinds.polarity_of(checked.text):
             # the reply's Yes or No went with a sentence the citation check dropped: what is left does not answer
             # the question, and shown alone it reads as backing the dropped answer ("Yes, Smith spoke after the
-            # meeting. She said … [20]", where the source has her speaking before it)
-            checked = cite.Verified(prompts.ABSTAIN, (), True)
+            # meeting. She said … [20]", where the source has her speaking before it); but a Yes whose next
+            # sentence, cited, states the question itself, no negation on either side, is that sentence's
+            # Yes (the polarity step still reads its quote): "Yes, the talks will continue at the OSCE. The talks
+            # will continue with a meeting of the Organisation for Security and Co-operation in Europe … [22]"
+            first = cite.claims(checked)[0][0]
+            states = kinds.polarity_of(raw) == "yes" and cite.states_question(first, q) and not (
+                cite.negations(first) or cite.negations(q))
+            checked = replace(checked, text=f"Yes: {checked.text}") if states else cite.Verified(prompts.ABSTAIN, (), True)
         seen: dict = {"passages": passages}  # what the steps share (steps.py)
         # the passages the reply cited: its markers (but a re-read's "[1]", which is its focus) and its verified quotes
         cited = {c.n for c in checked.citations} | (set() if focus is not None else set(cite.cited_numbers(raw)))

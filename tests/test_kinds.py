@@ -300,6 +300,30 @@ def test_a_yes_no_reply_whose_yes_went_with_its_unsupported_sentence_is_withheld
     assert not answer.abstained and answer.citations
 
 
+def test_a_yes_whose_next_sentence_states_the_question_itself_is_that_sentence_s_yes(toy_config):
+    # session 27, a reader's question: the Yes sentence ("at the OSCE") fails the citation check; the one after it,
+    # cited, states the question whole, and the polarity step's reading of its quote confirms it
+    from dataclasses import replace
+
+    toy_config = replace(toy_config, whole_chars=100_000)
+    reply = ("Yes, the talks will continue at the OSCE. The talks will continue with a meeting of the Organisation "
+             "for Security and Co-operation in Europe on Thursday.")
+    gen = ScriptedGenerator([reply], support=[0.9])
+    answer = Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen).ask("Will the talks continue at the OSCE?")
+    assert answer.text.startswith("Yes: The talks will continue with a meeting of the Organisation"), answer.text
+    assert len(gen.checks) == 1 and stage(answer) == "shown"  # the polarity step read the quote
+    # where that reading says no, it is withheld
+    gen = ScriptedGenerator([reply], support=[0.1])
+    answer = Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen).ask("Will the talks continue at the OSCE?")
+    assert answer.abstained and stage(answer) == "polarity"
+    # a No before it, or a sentence that does not state the question, is no Yes
+    gen = ScriptedGenerator([reply.replace("Yes, the", "No, the")])
+    assert Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen).ask("Will the talks continue at the OSCE?").abstained
+    gen = ScriptedGenerator([reply])
+    assert Pipeline(toy_config, embedder=ToyEmbedder(), generator=gen).ask(
+        "Will the talks continue at the OSCE in Vienna?").abstained
+
+
 def test_a_question_whose_word_the_quote_says_the_opposite_of_is_withheld_without_a_model_pass(toy_config):
     # the source: the talks in Brussels "were the second part of this week's peace efforts"; "first" is the
     # question's, so the citation check lets the claim's "first" through
