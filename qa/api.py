@@ -19,8 +19,8 @@ from typing import Iterator
 from . import cite, documents, index as index_mod, kinds, models, prompts, steps
 from .config import Config
 from .errors import BadQuestion, DocumentError, QAError
-from .retrieve import (Retriever, best_sentences, lead, named_sides, side_sentence, sides as speakers_sides, spoken,
-                       who_said)
+from .retrieve import (Retriever, best_sentences, lead, named_sides, proper, side_sentence, sides as speakers_sides,
+                       spoken, who_said)
 from .types import Answer, Chunk, Passage, Stage
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
@@ -264,6 +264,16 @@ class Pipeline:
             yield (quoted := _in_their_words(own))
             checked, raw, seen, passages = cite.verify(quoted, own, documents.text_of, q), quoted, {"passages": own}, own
             timings["lead_s"] = time.perf_counter() - now
+        near = [] if own or picked else self._summary_instead(q, kind, raw, checked, passages)  # (not twice quoted)
+        if near:  # a summary withheld: the sentences nearest the question, quoted whole, if they face every check
+            yield Stage("nearest")
+            now = time.perf_counter()
+            yield (quoted := _in_their_words(near))
+            tried = {"passages": near}
+            second = yield from self._checks(q, kind, cite.verify(quoted, near, documents.text_of, q), tried, {})
+            timings["nearest_s"] = time.perf_counter() - now
+            if not second.abstained:
+                checked, raw, seen, passages = second, quoted, tried, near
         theirs = self._spoken_instead(q, kind, raw, checked, passages)
         if theirs:  # what one named speaker said, withheld: that speaker's sentence nearest the question, quoted
             yield Stage("spoken")
@@ -374,6 +384,16 @@ class Pipeline:
         theirs = [] if cite.is_abstention(raw) else spoken(q, passages, documents.text_of, most=1)
         return theirs or who_said(q, passages, documents.text_of)
 
+    def _summary_instead(self, q: str, kind, raw: str, checked, passages) -> list[Passage]:
+        """The sentences a withheld summary of a topic is answered with instead: those nearest the question
+        (`best_sentences`, SUMMARY_CHARS of them; a heading or caption left out: `proper`), quoted whole; they face
+        every check, the answer check the one that matters (their words are the source's). Not after the model's
+        own "The documents don't say."."""
+        if not (checked.abstained and kind.name == "summary") or cite.is_abstention(raw):
+            return []
+        return proper(best_sentences(passages, q, self.embedder, documents.text_of, SUMMARY_CHARS,
+                                     self.index.sentences, self.retriever.query_vector(q)), documents.text_of)
+
     def _retry_passage(self, kind, raw: str, checked, passages, cited: set[int]) -> Passage | None:
         """The passage a withheld reply gets a second chance on (config.retry): the best ranked one it did
         not cite. Only for a set not read whole (where the passages are what retrieval ranked), a reply
@@ -462,6 +482,8 @@ class Pipeline:
 
 # characters of each side's sentences nearest the question for a comparison of two named things (retrieve.named_sides)
 NAMED_SIDE_CHARS = 500
+# characters of the sentences nearest the question a withheld summary of a topic is answered with (about two)
+SUMMARY_CHARS = 400
 # Kinds whose question about what named speakers said is not asked of each speaker's sentences alone
 # (retrieve.sides): a yes/no's reply is one Yes or No, a list's items are checked one by one
 _NOT_BY_SIDE = ("yesno", "list")

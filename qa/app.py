@@ -108,6 +108,8 @@ def timing(t: dict) -> str:
         parts.append(f"speaker quoted ({t['spoken_s']:.1f} s)")
     if "lead_s" in t:  # no summary stood: the document's opening sentences were quoted
         parts.append(f"opening quoted ({t['lead_s']:.1f} s)")
+    if "nearest_s" in t:  # no summary stood: the sentences nearest the question were quoted
+        parts.append(f"nearest sentences quoted ({t['nearest_s']:.1f} s)")
     return " · ".join(parts)
 
 
@@ -116,6 +118,7 @@ WAIT = {"": "Searching the documents…", "reread": "The first reply did not mat
         "retry": "That answer did not hold up; reading the next passage…",
         "spoken": "That answer did not hold up; quoting the speaker instead…",
         "lead": "Quoting the document's opening sentences, its own summary…",
+        "nearest": "That summary did not hold up; quoting the sentences nearest the question…",
         "premise": "Checking the question's words against the source…",
         "speaker": "Checking who said it…",
         "check": "Checking the answer against the source…", "agree": "Reading the answer from the source…",
@@ -125,7 +128,7 @@ WAIT = {"": "Searching the documents…", "reread": "The first reply did not mat
         "items": "Checking each item against the question…",
         "denied": "Looking for a sentence of the source that says no…"}
 # Stages after which a new reply streams in place of the one withheld (a re-read, a second chance)
-ANEW = ("reread", "retry", "spoken", "lead")
+ANEW = ("reread", "retry", "spoken", "lead", "nearest")
 
 
 def draft_html(raw: str, stage: str = "") -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from dataclasses import replace
 
 import numpy as np
 
@@ -435,10 +436,29 @@ def lead(passages: list[Passage], text_of, most: int = LEAD) -> list[Passage]:
         return []
     doc = docs.pop()
     full = text_of(doc)
-    found = [(a, b) for a, b in sentences(full) if len(full[a:b].split()) >= LEAD_WORDS
-             and _ends(full[a:b]) and _ends(full[b:(full.find("\n", b) + 1 or len(full) + 1) - 1] or ".")][:most]
+    found = [(a, b) for a, b in sentences(full) if _proper(full, a, b)][:most]
     context = " ".join(full[a:b] for a, b in found)
     return [Passage(span(doc, full, a, b), 0.0, 0.0, context) for a, b in found]
+
+
+def proper(passages: list[Passage], text_of) -> list[Passage]:
+    """The passages' sentences that read as sentences (a heading, caption or byline does not: `lead`), one
+    passage each, in the passages' order; each keeps its passage's scores and context."""
+    from .chunk import sentences, span
+
+    out = []
+    for p in passages:
+        full = text_of(p.chunk.doc)
+        out += [replace(p, chunk=span(p.chunk.doc, full, a, b)) for a, b in sentences(full, p.chunk.start, p.chunk.end)
+                if _proper(full, a, b)]
+    return out
+
+
+def _proper(full: str, a: int, b: int) -> bool:
+    """full[a:b] reads as a sentence: LEAD_WORDS words at least, and it and the rest of its line end as
+    sentences end."""
+    return (len(full[a:b].split()) >= LEAD_WORDS and _ends(full[a:b])
+            and _ends(full[b:(full.find("\n", b) + 1 or len(full) + 1) - 1] or "."))
 
 
 def _ends(text: str) -> bool:

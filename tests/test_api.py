@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from qa import check, cite, documents, kinds, prompts
+from qa import api, check, cite, documents, kinds, prompts
 from qa.api import Pipeline
 from qa.errors import BadQuestion
 from qa.types import Stage
@@ -550,6 +550,28 @@ def test_a_request_to_sum_up_the_article_that_the_reply_does_not_answer_is_the_a
     said = "Further talks were needed to reconcile significant differences over Ukraine [1]."
     assert pipeline(config, said).ask("What's the gist of this article?").text.startswith("Further talks"), said
     assert pipeline(config, prompts.ABSTAIN).ask("Summarise the peace deal Russia and Ukraine signed.").abstained
+
+
+def test_a_summary_of_a_topic_withheld_is_the_sentences_nearest_the_question_if_the_answer_check_reads_them_so(
+        toy_config):
+    # session 27: the reply to "Summarise the outcome of the talks." was withheld; the sentences nearest the
+    # question, quoted whole, face the checks like any reply (the answer check, here scripted, decides)
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000, min_support=0.5)
+    made_up = "The talks ended in a signed agreement on troop withdrawals [1]."
+    for support, shown in ((0.9, True), (0.2, False)):
+        gen = ScriptedGenerator([made_up], support=[support])
+        a = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask("Summarise the outcome of the talks.")
+        assert a.abstained is not shown and len(gen.checks) == 1, (support, a.text)
+        if shown:
+            text = pipeline(config).text_of(a.citations[0].doc)
+            assert a.citations and all(text[c.start:c.end] == c.quote for c in a.citations)
+            assert "signed agreement" not in a.text and sum(len(c.quote) for c in a.citations) <= api.SUMMARY_CHARS
+    # the model's own "The documents don't say." stands: no sentences are quoted for it
+    gen = ScriptedGenerator([prompts.ABSTAIN])
+    a = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask("Summarise the peace deal Russia signed.")
+    assert a.abstained and gen.checks == []
 
 
 def test_a_list_item_written_twice_or_inside_another_quoting_the_same_words_is_shown_once(toy_config):
