@@ -482,8 +482,9 @@ class Pipeline:
 
 # characters of each side's sentences nearest the question for a comparison of two named things (retrieve.named_sides)
 NAMED_SIDE_CHARS = 500
-# characters of the sentences nearest the question a withheld summary of a topic is answered with (about two)
-SUMMARY_CHARS = 400
+# characters of the sentences nearest the question a withheld summary of a topic is answered with (two or three,
+# as the summary instruction asks)
+SUMMARY_CHARS = 500
 # Kinds whose question about what named speakers said is not asked of each speaker's sentences alone
 # (retrieve.sides): a yes/no's reply is one Yes or No, a list's items are checked one by one
 _NOT_BY_SIDE = ("yesno", "list")
