@@ -266,22 +266,12 @@ class Pipeline:
             timings["lead_s"] = time.perf_counter() - now
         near = [] if own or picked else self._summary_instead(q, kind, raw, checked, passages)  # (not twice quoted)
         if near:  # a summary withheld: the sentences nearest the question, quoted whole, if they face every check
-            yield Stage("nearest")
-            now = time.perf_counter()
-            yield (quoted := _in_their_words(near))
-            tried = {"passages": near}
-            second = yield from self._checks(q, kind, cite.verify(quoted, near, documents.text_of, q), tried, {})
-            timings["nearest_s"] = time.perf_counter() - now
+            second, quoted, tried = yield from self._in_place(q, kind, "nearest", near, timings)
             if not second.abstained:
                 checked, raw, seen, passages = second, quoted, tried, near
         theirs = self._spoken_instead(q, kind, raw, checked, passages)
         if theirs:  # what one named speaker said, withheld: that speaker's sentence nearest the question, quoted
-            yield Stage("spoken")
-            now = time.perf_counter()
-            yield (quoted := _in_their_words(theirs))
-            tried = {"passages": theirs}
-            second = yield from self._checks(q, kind, cite.verify(quoted, theirs, documents.text_of, q), tried, {})
-            timings["spoken_s"] = time.perf_counter() - now
+            second, quoted, tried = yield from self._in_place(q, kind, "spoken", theirs, timings)
             if not second.abstained:
                 checked, raw, seen, passages = second, quoted, tried, theirs
         other = self._retry_passage(kind, raw, checked, passages, cited)
@@ -383,6 +373,18 @@ class Pipeline:
         # after the model's own abstention, only the words may find whom it did not ("Who said … ultimatums?")
         theirs = [] if cite.is_abstention(raw) else spoken(q, passages, documents.text_of, most=1)
         return theirs or who_said(q, passages, documents.text_of)
+
+    def _in_place(self, q: str, kind, name: str, picked: list[Passage], timings: dict):
+        """Sentences quoted whole as the reply in place of a withheld one (a summary's nearest sentences, a
+        speaker's own), announced as Stage `name` and timed (`<name>_s`), put to every check; returns (`yield
+        from`) the verified reply, its text and what the steps saw."""
+        yield Stage(name)
+        now = time.perf_counter()
+        yield (quoted := _in_their_words(picked))
+        tried = {"passages": picked}
+        second = yield from self._checks(q, kind, cite.verify(quoted, picked, documents.text_of, q), tried, {})
+        timings[f"{name}_s"] = time.perf_counter() - now
+        return second, quoted, tried
 
     def _summary_instead(self, q: str, kind, raw: str, checked, passages) -> list[Passage]:
         """The sentences a withheld summary of a topic is answered with instead: those nearest the question
