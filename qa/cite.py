@@ -799,9 +799,10 @@ def keep_sentences(verified: Verified, keep: list[bool]) -> Verified:
 
 def distinct(verified: Verified) -> Verified:
     r"""A list's items, each said once: an item that repeats an earlier one's words, or holds them or is held in
-    them and quotes words that one quotes, goes (two items quoted from one clause are two items). "Name the Russian officials in the article." was answered "Alexander Grushko [4].
-    … deputy foreign minister Alexander Grushko [4]." (the model's "Russia's representative, deputy foreign
-    minister Alexander Grushko" split at its comma).
+    them and quotes words that one quotes, goes (two items quoted from one clause are two items). `verify` leaves
+    out a repeated sentence, but not a short item ("Nato" is not the "Nato-Russia Council"). "Name the Russian
+    officials in the article." was answered "Alexander Grushko [4]. … deputy foreign minister Alexander Grushko
+    [4]." (the model's "Russia's representative, deputy foreign minister Alexander Grushko" split at its comma).
 
     >>> v = Verified("Alexander Grushko [1]\nPeskov [2]\nminister Alexander Grushko [1]\nPeskov [3]",
     ...     (Citation(1, "a", "d", 50, 67, "Alexander Grushko"), Citation(2, "b", "d", 90, 96, "Peskov"),

@@ -426,8 +426,8 @@ def lead(passages: list[Passage], text_of, most: int = LEAD) -> list[Passage]:
     """For a request to sum up the document itself (kinds.whole_summary) that the reply did not answer: the
     document's opening sentences, its own summary (a news story's lede, an encyclopaedia article's definition),
     one passage each; the headline, bylines and captions skipped (few words, or a line that does not end as a
-    sentence does: "… on which country can join Nato. EPA"). Empty
-    where the passages come from more than one document (which one is "the article"?).
+    sentence does: "… on which country can join Nato. EPA"). Empty where the passages come from more than one
+    document (which one is "the article"?).
     "Briefly summarise the article in two sentences." the 1.5B answered "The documents don't say."."""
     from .chunk import sentences, span
 
@@ -457,8 +457,9 @@ def proper(passages: list[Passage], text_of) -> list[Passage]:
 def _proper(full: str, a: int, b: int) -> bool:
     """full[a:b] reads as a sentence: LEAD_WORDS words at least, and it and the rest of its line end as
     sentences end."""
-    return (len(full[a:b].split()) >= LEAD_WORDS and _ends(full[a:b])
-            and _ends(full[b:(full.find("\n", b) + 1 or len(full) + 1) - 1] or "."))
+    line_end = full.find("\n", b)
+    rest = full[b:line_end if line_end >= 0 else len(full)]  # what follows it on its line
+    return len(full[a:b].split()) >= LEAD_WORDS and _ends(full[a:b]) and (not rest.strip() or _ends(rest))
 
 
 def _ends(text: str) -> bool:
