@@ -700,6 +700,35 @@ def states_question(claim: str, question: str) -> bool:
     return _holds(claim, key_terms(question, initial=False)) and stems(question) - _name_stems(question) <= stems(claim)
 
 
+ELSEWHERE = 2  # question words the quoted sentences lack that one other sentence holds: `elsewhere`
+
+
+def elsewhere(question: str, quoted: str, docs: list[str]) -> str:
+    """The sentence of `docs` (full texts) that holds the question's words its quoted sentences lack, ELSEWHERE
+    of them at least, and more of the question's words than the quoted sentences hold: the reply answered from
+    the wrong sentence. "What did Smith say Washington would not allow anyone to do?", answered with her "push
+    back on proposals … non-starters", lacks "allow anyone", which "“We will not allow anyone to slam Nato’s
+    open-door policy shut,” Ms Smith said" holds. "" where there is none. (One word lacked is no sign: "Why did
+    Warsaw become the capital …?" was rightly answered from a sentence without "become".)
+
+    >>> doc = "Smith said they would push back. “We will not allow anyone to slam the door,” Ms Smith said."
+    >>> elsewhere("What did Smith say they would not allow anyone to do?", "Smith said they would push back.", [doc])
+    '“We will not allow anyone to slam the door,” Ms Smith said.'
+    >>> elsewhere("What did Smith say about pushing back?", "Smith said they would push back.", [doc])
+    ''
+    """
+    asked, have = stems(question), stems(quoted)
+    lacking = asked - have
+    if len(lacking) < ELSEWHERE:
+        return ""
+    for doc in docs:
+        for a, b in sentences(doc, 0, len(doc)):
+            words = stems(doc[a:b])
+            if lacking <= words and len(words & asked) > len(have & asked):
+                return doc[a:b]
+    return ""
+
+
 def _name_stems(text: str) -> set[str]:
     """The stems of the words of a text's names (`NAME`)."""
     return stems(" ".join(m.group() for m in NAME.finditer(text)))

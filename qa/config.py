@@ -24,6 +24,10 @@ class Config:
     max_chunk_chars: int = 800                       # hard cap on a chunk's length
     min_dense: float = 0.15                          # below this best cosine: abstain without the LLM (top-k sets)
     min_support: float = 0.55                        # answer check (check.py): abstain below this P(yes); 0 = off
+    stated_support: float = 0.40                     # ...or below it, down to this, for a fact whose quoted sentences
+                                                     # state every word of its question, itself not negated
+                                                     # (steps.answer_check: "How did the talks in Geneva end?" by
+                                                     # "Those talks in Geneva ended with no breakthrough", 0.48)
     check_model: str = ""                            # model for the answer check; "" = the answering model
     reread: int = 1                                  # 1: a reply the citation check rejects is asked
                                                      # again on its best source sentence; 0 = off
@@ -34,8 +38,9 @@ class Config:
                                                      # or fails the citation check withholds it; 0 = off
     confirm_below: float = 0.85                      # ...only for an answer whose answer-check P(yes) is below this
                                                      # (corpus dev: it withheld none above 0.82); 1.01 = always
-    retry: int = 1                                   # 1: a set not read whole asks a withheld fact or reason again on
-                                                     # the best passage the reply did not cite; 0 = off
+    retry: int = 1                                   # 1: a withheld fact or reason is asked again on the best
+                                                     # passage the reply did not cite (a set read whole: on the
+                                                     # sentences nearest the question); 0 = off
     retry_support: float = 0.80                      # ...whose answer must reach this answer-check P(yes)
     n_ctx: int = 4096                                # model context window (tokens)
     n_threads: int = 0                               # 0 = physical cores

@@ -34,6 +34,7 @@ def write_chart(path: Path, metrics: dict, totals: list[float]) -> None:
 WHO = {"gate": "the retrieval gate (no model pass)", "model": "the model", "citations": "the citation check",
        "premise": "the premise check (the quote says the opposite of a word of the question)",
        "speaker": "the speaker check (the quote has no one the claim names say it)",
+       "elsewhere": "the wrong-sentence check (another sentence holds the question's words the quote lacks)",
        "check": "the answer check", "agree": "the shortest-answer reading of the quote",
        "entail": "the entailment check of a negated claim",
        "polarity": "the yes/no check on the quoted sentences", "items": "the check of each list item",

@@ -75,7 +75,8 @@ class Stage:
     """A step of `Pipeline.stream` between the reply pieces, for a reader to show:
     "reread" -- the reply failed the citation check and the question is asked again on the
     sentences that back it (the pieces that follow are the new reply's); "premise" -- the question's
-    words are checked against the quoted sentences (no model pass); "check" -- the reply
+    words are checked against the quoted sentences (no model pass); "elsewhere" -- whether another
+    sentence holds the question's words the quoted ones lack (no model pass); "check" -- the reply
     is being checked against the source; "entail" -- a claim whose "not" or "no" its quote does not
     share is read again against it; "polarity" -- a yes/no reply's Yes or No is checked
     on the quoted sentences alone; "items" -- each item of a list reply is checked against the

@@ -356,12 +356,12 @@ def test_a_second_chance_must_reach_the_higher_bar(toy_config):
     assert a.abstained and len(p.generator.prompts) == 2 and "retry_s" in a.timings
 
 
-def test_no_second_chance_for_the_model_s_own_abstention_a_set_read_whole_a_yes_no_or_a_summary(toy_config):
+def test_no_second_chance_for_the_model_s_own_abstention_a_yes_no_or_a_summary(toy_config):
     from dataclasses import replace
 
     on = replace(toy_config, min_support=0.5, retry=1)
     cases = [(on, "Who led the American delegation?", prompts.ABSTAIN),
-             (replace(on, whole_chars=100_000), "Who led the American delegation?", SHERMAN),
+             (replace(on, whole_chars=100_000), "Who led the American delegation?", prompts.ABSTAIN),
              (on, "Did Wendy Sherman lead the American delegation?", "Yes, " + SHERMAN),
              (on, "Summarise the talks Wendy Sherman led.", SHERMAN),
              (replace(on, retry=0), "Who led the American delegation?", SHERMAN),
@@ -371,6 +371,25 @@ def test_no_second_chance_for_the_model_s_own_abstention_a_set_read_whole_a_yes_
         p.generator.support = [0.1] * 4
         a = p.ask(question)
         assert a.abstained and len(p.generator.prompts) == 1 and "retry_s" not in a.timings, question
+
+
+def test_in_a_set_read_whole_a_withheld_answer_is_asked_again_of_the_sentences_nearest_the_question(toy_config):
+    """User-style dev: "What financial penalties on Russia were discussed?" was answered from the whole article
+    with the eastern flank (withheld); the sentences nearest the question say Nord Stream 2."""
+    from dataclasses import replace
+
+    on = replace(toy_config, min_support=0.5, retry=1, retry_support=0.8, whole_chars=100_000)
+    for second_support, shown in ((0.9, True), (0.7, False)):  # the second reading must reach the higher bar
+        p = pipeline(on, SHERMAN, SHERMAN)
+        p.generator.support = [0.1, second_support]  # the answer check says no to the first reply
+        *items, a = p.stream("Who led the American delegation?")
+        first, second = p.generator.prompts
+        read = second[1]["content"].split("\n\nQuestion:")[0]
+        assert Stage("retry") in items and "retry_s" in a.timings and len(p.generator.checks) == 2
+        assert read.startswith("Passages:\n[1] Wendy Sherman, the US deputy secretary of state who led the American")
+        assert len(read) < 600 and len(first[1]["content"]) > 5000  # a few sentences, not the article
+        assert a.abstained is not shown
+        assert not shown or a.support == 0.9 and a.citations[0].quote.endswith("who led the American delegation")
 
 
 DENIAL = ("Kremlin spokesman Dmitry Peskov, spokesman at the talks, repeated Russia's denials on Wednesday that it "
@@ -610,3 +629,46 @@ def test_a_claim_that_has_one_name_do_what_its_source_has_another_do_is_not_show
     right = "Sherman said Russia brought nothing new to Wednesday's talks [1]."
     a = pipeline(replace(toy_config, whole_chars=100_000), right).ask("What did Sherman say about Russia?")
     assert a.text.startswith("Sherman said Russia brought nothing new"), a.text
+
+
+@pytest.mark.parametrize("q, p_yes, shown", [
+    ("How did the talks in Geneva end?", 0.48, True),  # the sentence states the whole question, and more
+    ("How did the talks in Geneva end?", 0.35, False),  # below config.stated_support
+    ("What did the talks in Geneva not bring?", 0.48, False),  # a negated question
+    ("Why did the talks in Geneva end?", 0.48, False),  # a reason, which a sentence may lack
+    ("How did the security talks in Geneva end?", 0.48, False),  # a word of the question its sentences lack
+])
+def test_a_fact_whose_sentence_states_the_whole_question_passes_the_answer_check_from_a_lower_bar(
+        toy_config, q, p_yes, shown):
+    from dataclasses import replace
+
+    reply = "The talks in Geneva ended with no breakthrough [{n}]."
+    on = replace(toy_config, min_support=0.55, stated_support=0.40, whole_chars=100_000, retry=0)
+    n = next(i for i, x in enumerate(Pipeline(on, embedder=ToyEmbedder()).passages(q), 1)
+             if "Geneva ended" in x.chunk.text)
+    p = Pipeline(on, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply.format(n=n)], support=[p_yes]))
+    a = p.ask(q)
+    assert a.support == p_yes and len(p.generator.checks) == 1 and a.abstained is not shown
+    assert not shown or a.text == reply.format(n=n) and a.citations[0].quote.startswith("Those talks in Geneva ended")
+
+
+@pytest.mark.parametrize("q, shown", [
+    ("What did Smith say Washington would not allow anyone to do?", False),  # "allow anyone" is another sentence's
+    ("What did Smith say Washington would push back on?", True),
+])
+def test_a_fact_answered_from_a_sentence_lacking_the_question_s_words_that_another_holds_is_withheld(
+        toy_config, q, shown):
+    from dataclasses import replace
+
+    on = replace(toy_config, min_support=0.5, whole_chars=100_000, retry=0)
+    reply = "Julianne Smith said Washington would push back on proposals from Russia [{n}]."
+    n = next(i for i, x in enumerate(Pipeline(on, embedder=ToyEmbedder()).passages(q), 1)
+             if "push back on proposals" in x.chunk.text)
+    p = Pipeline(on, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply.format(n=n)], support=[0.9]))
+    *items, a = p.stream(q)
+    assert (Stage("elsewhere") in items) is not shown and not a.abstained
+    if shown:
+        assert a.text == reply.format(n=n) and len(p.generator.checks) == 1
+    else:  # withheld with no model pass; then Smith's own sentence nearest the question is quoted (api._spoken_instead)
+        assert items.index(Stage("elsewhere")) < items.index(Stage("spoken")) and len(p.generator.checks) == 1
+        assert a.text.startswith("“We will not allow anyone to slam Nato’s open-door policy shut,” Ms Smith said")

@@ -42,10 +42,11 @@ def test_eval_writes_metrics_answers_and_report(toy_config, tmp_path, capsys):
                                            "check": 0, "check_held_answer": 0, "entail": 0, "entail_held_answer": 0,
                                            "polarity": 0, "polarity_held_answer": 0, "items": 0,
                                            "items_held_answer": 0, "premise": 0, "premise_held_answer": 0,
-                                           "speaker": 0, "speaker_held_answer": 0, "agree": 0, "agree_held_answer": 0}
+                                           "speaker": 0, "speaker_held_answer": 0, "agree": 0, "agree_held_answer": 0,
+                                           "elsewhere": 0, "elsewhere_held_answer": 0}
     assert m["outcomes"]["unanswerable"] == {"answered": 0, "gate": 0, "model": 1, "citations": 0, "confirm": 0,
                                              "check": 0, "entail": 0, "polarity": 0, "items": 0, "premise": 0,
-                                             "speaker": 0, "agree": 0}
+                                             "speaker": 0, "agree": 0, "elsewhere": 0}
     report = (tmp_path / "out" / "report.md").read_text()
     assert "![per-category accuracy and latency](report.png)" in report and "**c**" in report
     assert "| withheld by the citation check | 1 (1 held a gold answer) | 0 |" in report

@@ -513,6 +513,21 @@ def test_what_one_named_speaker_said_summed_up_is_their_own_sentences_each_cited
     assert answer.abstained and stage(answer) == "model" and len(gen.prompts) == 1
 
 
+def test_a_list_of_one_named_speaker_s_words_is_their_own_sentences_each_cited(toy_config):
+    # given the whole article, the 1.5B answered "Which words did Grushko use to describe the conversation?" with
+    # "a heart-to-heart" alone; the quotation after that sentence, his too, says "quite frank, direct, deep, intense"
+    gen = ScriptedGenerator([])
+    p = Pipeline(replace(toy_config, min_support=0.5, whole_chars=12000), embedder=ToyEmbedder(), generator=gen)
+    answer = p.ask("Which words did Grushko use to describe the conversation?")
+    assert gen.prompts == [] and not answer.abstained and len(gen.checks) >= 1
+    assert any(c.quote.startswith("“The conversation was quite frank, direct, deep, intense") for c in answer.citations)
+    # a list that asks for no one's words, or names no one who speaks, is the model's
+    for q in ("Which countries did Grushko visit?", "List the officials quoted in the article."):
+        gen = ScriptedGenerator([prompts.ABSTAIN])
+        Pipeline(replace(toy_config, whole_chars=12000), embedder=ToyEmbedder(), generator=gen).ask(q)
+        assert len(gen.prompts) == 1, q
+
+
 def test_a_summary_of_what_nobody_in_the_article_said_or_of_two_speakers_is_written_by_the_model(toy_config):
     for q, prompts_sent in (("Summarise what Vladimir Putin said about the talks.", 1),
                             ("Summarise the outcome of the talks.", 1),

@@ -151,7 +151,8 @@ def test_aggregate_every_key() -> None:
         "outcomes": {"answerable": {"right": 0, "wrong": 0, **{s: 0 for s in STAGES[1:]},
                                     "citations_held_answer": 0, "confirm_held_answer": 0, "check_held_answer": 0,
                                     "entail_held_answer": 0, "polarity_held_answer": 0, "items_held_answer": 0,
-                                    "premise_held_answer": 0, "speaker_held_answer": 0, "agree_held_answer": 0},
+                                    "premise_held_answer": 0, "speaker_held_answer": 0, "agree_held_answer": 0,
+                                    "elsewhere_held_answer": 0},
                      "unanswerable": {"answered": 0, **{s: 0 for s in STAGES[1:]}}},  # no stages recorded
     }
     assert list(aggregate(_records()[::-1])["by_category"]) == ["geo", "history"]
@@ -198,9 +199,10 @@ def test_outcomes_count_where_each_reply_went() -> None:
                                "check": 1, "check_held_answer": 1, "polarity": 1, "polarity_held_answer": 1,
                                "entail": 1, "entail_held_answer": 1, "items": 0, "items_held_answer": 0,
                                "premise": 0, "premise_held_answer": 0, "speaker": 0, "speaker_held_answer": 0,
-                               "agree": 1, "agree_held_answer": 1}
+                               "agree": 1, "agree_held_answer": 1, "elsewhere": 0, "elsewhere_held_answer": 0}
     assert o["unanswerable"] == {"answered": 1, "gate": 0, "model": 0, "citations": 1, "confirm": 1, "check": 2,
-                                 "polarity": 1, "entail": 0, "items": 0, "premise": 0, "speaker": 0, "agree": 1}
+                                 "polarity": 1, "entail": 0, "items": 0, "premise": 0, "speaker": 0, "agree": 1,
+                                 "elsewhere": 0}
 
 
 def test_aggregate_empty_and_unevidenced_citations() -> None:
