@@ -776,8 +776,17 @@ def with_yes_no(verified: Verified, word: str) -> Verified:
 def _owned(shown: list[str], citations: tuple[Citation, ...]) -> list[tuple[Citation, ...]]:
     """For each shown sentence, the citations its markers name that are its own: a citation whose marker
     several sentences carry ("She condemned … [20]. She said … [20].") goes with the one sharing the most
-    words with its quote (with each, on a tie). A sentence left with none keeps every citation its
-    markers name."""
+    words with its quote (with each, on a tie). A sentence left with none keeps the citations its markers
+    name that share the most words with it, or, sharing none, every one: "Alexander Grushko [4]", whose quote
+    is inside that of a later "deputy foreign minister Alexander Grushko [4]", does not keep the "Russia's
+    representative" of another item quoting passage 4 too.
+
+    >>> cs = (Citation(4, "a", "d", 0, 23, "Russia's representative"),
+    ...       Citation(4, "a", "d", 25, 66, "deputy foreign minister Alexander Grushko"))
+    >>> [[c.quote for c in mine] for mine in _owned(["Alexander Grushko [4].", "Russia's representative [4].",
+    ...                                              "deputy foreign minister Alexander Grushko [4]."], cs)]
+    [['deputy foreign minister Alexander Grushko'], ["Russia's representative"], ['deputy foreign minister Alexander Grushko']]
+    """
     marks = [list(dict.fromkeys(cited_numbers(x))) for x in shown]
     words = [stems(MARKER.sub("", x)) for x in shown]
     owners: dict[Citation, set[int]] = {}
@@ -788,7 +797,9 @@ def _owned(shown: list[str], citations: tuple[Citation, ...]) -> list[tuple[Cita
     out = []
     for i, m in enumerate(marks):
         named = [c for n in m for c in citations if c.n == n]
-        out.append(tuple(c for c in named if i in owners[c]) or tuple(named))
+        shared = {c: len(words[i] & stems(c.quote)) for c in named}
+        nearest = [c for c in named if shared[c] and shared[c] == max(shared.values())]
+        out.append(tuple(c for c in named if i in owners[c]) or tuple(nearest or named))
     return out
 
 

@@ -605,6 +605,8 @@ def test_a_list_item_written_twice_or_inside_another_quoting_the_same_words_is_s
              f"Alexander Grushko [{n}], Dmitry Peskov [{m}]")
     a = pipeline(config, reply).ask("Name the Russian officials in the article.")
     assert a.text.count("Grushko") == 1 and a.text.count("Peskov") == 1, a.text
+    # and its Sources hold no quote of the item that went ("Russia's representative", passage n's too)
+    assert [c.quote for c in a.citations if c.n == n] == ["deputy foreign minister Alexander Grushko"], a.citations
 
 
 def test_a_reply_going_round_is_not_read_to_its_token_cap(toy_config):
