@@ -233,6 +233,7 @@ class Pipeline:
         timings["generate_s"] = now - (first or now)
         rejected = checked.abstained and not cite.is_abstention(raw)
         focus = cite.focus(raw, passages, documents.text_of) if rejected and self.config.reread else None
+        first_raw = raw  # the model's own reply, before a re-read
         if focus is not None:  # the reply fails the citation check, but one source sentence backs most of it
             yield Stage("reread")
             raw, checked = yield from self._on_one(q, [focus], kind, passages)
@@ -277,7 +278,9 @@ class Pipeline:
             second, quoted, tried = yield from self._in_place(q, kind, "spoken", theirs, timings)
             if not second.abstained:
                 checked, raw, seen, passages = second, quoted, tried, theirs
-        other = self._retry_passages(q, kind, raw, checked, passages, cited)
+        # the first reply's: a re-read that abstained ("Where were Wednesday's talks held?": "Brussels [1]", its [1]
+        # the headline, re-read on a sentence of Ms Sherman in Brussels) leaves the nearest sentences to try
+        other = self._retry_passages(q, kind, first_raw, checked, passages, cited)
         if other:  # a second chance on the best passage the withheld reply did not cite (or the nearest sentences)
             yield Stage("retry")
             now = time.perf_counter()

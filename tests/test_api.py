@@ -392,6 +392,19 @@ def test_in_a_set_read_whole_a_withheld_answer_is_asked_again_of_the_sentences_n
         assert not shown or a.support == 0.9 and a.citations[0].quote.endswith("who led the American delegation")
 
 
+def test_a_re_read_that_abstains_leaves_the_second_chance_on_the_nearest_sentences(toy_config):
+    # fact dev: "Where were Wednesday's talks held?" got "Brussels [1]", its [1] the headline (the citation check
+    # withholds it), re-read on a sentence of Ms Sherman in Brussels: "The documents don't say."
+    from dataclasses import replace
+
+    on = replace(toy_config, min_support=0.5, retry=1, retry_support=0.8, whole_chars=100_000)
+    p = pipeline(on, "Wendy Sherman, Nato's chief in Geneva, led the American delegation [1].", prompts.ABSTAIN, SHERMAN)
+    p.generator.support = [0.9]
+    *items, a = p.stream("Who led the American delegation?")
+    assert Stage("reread") in items and Stage("retry") in items and len(p.generator.prompts) == 3
+    assert not a.abstained and a.citations[0].quote.endswith("who led the American delegation")
+
+
 DENIAL = ("Kremlin spokesman Dmitry Peskov, spokesman at the talks, repeated Russia's denials on Wednesday that it "
           "intends to invade Ukraine")
 
