@@ -24,10 +24,10 @@ class Config:
     max_chunk_chars: int = 800                       # hard cap on a chunk's length
     min_dense: float = 0.15                          # below this best cosine: abstain without the LLM (top-k sets)
     min_support: float = 0.55                        # answer check (check.py): abstain below this P(yes); 0 = off
-    stated_support: float = 0.40                     # ...or below it, down to this, for a fact whose quoted sentences
-                                                     # state every word of its question, itself not negated
-                                                     # (steps.answer_check: "How did the talks in Geneva end?" by
-                                                     # "Those talks in Geneva ended with no breakthrough", 0.48)
+    stated_support: float = 0.40                     # ...or below it, down to this, for a negative fact whose
+                                                     # quoted sentences state every word of its question, itself
+                                                     # not negated (steps.answer_check: "How did the talks in Geneva
+                                                     # end?" by "… ended with no breakthrough", 0.48)
     check_model: str = ""                            # model for the answer check; "" = the answering model
     reread: int = 1                                  # 1: a reply the citation check rejects is asked
                                                      # again on its best source sentence; 0 = off

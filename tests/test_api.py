@@ -667,6 +667,21 @@ def test_a_fact_whose_sentence_states_the_whole_question_passes_the_answer_check
     assert not shown or a.text == reply.format(n=n) and a.citations[0].quote.startswith("Those talks in Geneva ended")
 
 
+def test_the_lower_bar_is_for_a_negative_answer_only(toy_config):
+    # corpus dev: "What was the belief that maintaining motion required force?" (0.49) was shown as the tautology
+    # "The belief … was that a force is required to maintain motion", from a sentence that negates nothing
+    from dataclasses import replace
+
+    q, reply = "When did the Russia-Nato summit end?", "A tense Russia-Nato summit ended on Wednesday [{n}]."
+    on = replace(toy_config, min_support=0.55, stated_support=0.40, whole_chars=100_000, retry=0)
+    n = next(i for i, x in enumerate(Pipeline(on, embedder=ToyEmbedder()).passages(q), 1)
+             if "summit ended" in x.chunk.text)
+    for p_yes, shown in ((0.48, False), (0.6, True)):
+        p = Pipeline(on, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply.format(n=n)], support=[p_yes]))
+        a = p.ask(q)
+        assert a.support == p_yes and a.abstained is not shown
+
+
 @pytest.mark.parametrize("q, shown", [
     ("What did Smith say Washington would not allow anyone to do?", False),  # "allow anyone" is another sentence's
     ("What did Smith say Washington would push back on?", True),
