@@ -65,7 +65,8 @@ def elsewhere(pipe, q, kind, v, seen):
     Nato's open-door policy shut,” Ms Smith said". Withheld, with no model pass; a second chance (config.retry)
     then reads the sentences nearest the question. On the 180 answer checks logged on the dev sets (article,
     facts2, corpus) it finds 6 such sentences: 4 replies it withholds lacked the gold answer their other sentence
-    held (one an unanswerable question's, shown at 0.77), 2 were withheld already, no right answer among them."""
+    held (one an unanswerable question's that passed the answer check at 0.77, which the confirming reading then
+    withheld, 3 model passes later), 2 were withheld already, and no right answer is among them."""
     if not kind.one_answer:
         return None
     quoted = check.read(v.citations, documents.text_of)
