@@ -233,10 +233,9 @@ class Pipeline:
         timings["generate_s"] = now - (first or now)
         rejected = checked.abstained and not cite.is_abstention(raw)
         focus = cite.focus(raw, passages, documents.text_of) if rejected and self.config.reread else None
-        first_raw = raw  # the model's own reply, before a re-read
         if focus is not None:  # the reply fails the citation check, but one source sentence backs most of it
             yield Stage("reread")
-            raw, checked = yield from self._on_one(q, [focus], kind, passages)
+            raw, checked = yield from self._on_one(q, focus, kind, passages)
             timings["reread_s"] = time.perf_counter() - now
             now = time.perf_counter()
         if kind.polarity and kinds.polarity_of(raw) and not checked.abstained and not kinds.polarity_of(checked.text):
@@ -278,10 +277,8 @@ class Pipeline:
             second, quoted, tried = yield from self._in_place(q, kind, "spoken", theirs, timings)
             if not second.abstained:
                 checked, raw, seen, passages = second, quoted, tried, theirs
-        # the first reply's: a re-read that abstained ("Where were Wednesday's talks held?": "Brussels [1]", its [1]
-        # the headline, re-read on a sentence of Ms Sherman in Brussels) leaves the nearest sentences to try
-        other = self._retry_passages(q, kind, first_raw, checked, passages, cited)
-        if other:  # a second chance on the best passage the withheld reply did not cite (or the nearest sentences)
+        other = self._retry_passage(kind, raw, checked, passages, cited)
+        if other is not None:  # a second chance on the best passage the withheld reply did not cite
             yield Stage("retry")
             now = time.perf_counter()
             again, second = yield from self._on_one(q, other, kind, passages)
@@ -333,12 +330,12 @@ class Pipeline:
         return [(name, [replace(p, context=f"{documents.title(p.chunk.doc)}\n{everyone if kept else side[0].context}")
                         for p in near]) for (name, near), (_, side) in zip(cut, sides)]
 
-    def _on_one(self, q: str, read: list[Passage], kind, passages):
-        """The question asked again on a passage or two alone (a re-read's focus sentence, a second chance's
+    def _on_one(self, q: str, passage: Passage, kind, passages):
+        """The question asked again on one passage alone (a re-read's focus sentence, a second chance's
         passage), streamed; returns (`yield from`) the reply and its verification against all `passages`:
-        its "[1]" is the first passage read, so the verifier finds the passage of the full list that supports it."""
+        its "[1]" is that one passage, so the verifier finds the passage of the full list that supports it."""
         pieces = []
-        for piece in self.generator.stream(prompts.answer_messages(q, read, kind.instruction, documents.title),
+        for piece in self.generator.stream(prompts.answer_messages(q, [passage], kind.instruction, documents.title),
                                            kind.max_tokens or self.config.max_tokens, prompts.NOT_FIRST):
             pieces.append(piece)
             yield piece
@@ -399,35 +396,20 @@ class Pipeline:
         own "The documents don't say."."""
         if not (checked.abstained and kind.name == "summary") or cite.is_abstention(raw):
             return []
-        # in a set read whole the rank prior favours the earlier of two sentences about as near: a summary's
-        # (summaries dev: without it, "Summarise the outcome of the talks." lost its answer and "Summarise the
-        # economic figures in the article.", which it does not answer, was shown sentences about the economy; a
-        # comparison's sides, `_nearest`, keep it too: without it "How did the US and Russian positions differ?"
-        # was shown Sherman's "Russia brought nothing new …" as the US side, her name left out)
-        return proper(self._near(q, passages, SUMMARY_CHARS, ranked=True), documents.text_of)
+        return proper(best_sentences(passages, q, self.embedder, documents.text_of, SUMMARY_CHARS,
+                                     self.index.sentences, self.retriever.query_vector(q)), documents.text_of)
 
-    def _near(self, q: str, passages: list[Passage], budget: int, ranked: bool = False) -> list[Passage]:
-        """The sentences of `passages` nearest the question, `budget` characters of them (`best_sentences`);
-        the passages of a set read whole are in document order, not ranked, unless `ranked`."""
-        return best_sentences(passages, q, self.embedder, documents.text_of, budget, self.index.sentences,
-                              self.retriever.query_vector(q), ranked or not self.whole)
-
-    def _retry_passages(self, q: str, kind, raw: str, checked, passages, cited: set[int]) -> list[Passage]:
-        """What a withheld reply gets a second chance on (config.retry): the best ranked passage it did not
-        cite, or, for a set read whole (whose passages are all there is, in document order), the sentences
-        nearest the question (RETRY_CHARS of them: "What financial penalties on Russia were discussed?", which
-        the 1.5B answered from the whole article with the eastern flank, withheld, is asked again of "… to
-        discuss potential financial penalties on Russia. Those measures could include … Nord Stream 2 …").
-        Only for a reply that answered (not the model's own "The documents don't say."), and a fact or a
-        reason (kinds.Kind.one_answer). The reply written on it faces every check, the answer check with the
-        higher bar config.retry_support: a second try answers more of the questions the documents do not
-        answer, so the answer check must be on (config.min_support)."""
-        if not (self.config.retry and self.config.min_support > 0 and checked.abstained
+    def _retry_passage(self, kind, raw: str, checked, passages, cited: set[int]) -> Passage | None:
+        """The passage a withheld reply gets a second chance on (config.retry): the best ranked one it did
+        not cite. Only for a set not read whole (where the passages are what retrieval ranked), a reply
+        that answered (not the model's own "The documents don't say."), and a fact or a reason
+        (kinds.Kind.one_answer). The reply written on it faces every check,
+        the answer check with the higher bar config.retry_support: a second try answers more of the
+        questions the documents do not answer, so the answer check must be on (config.min_support)."""
+        if not (self.config.retry and self.config.min_support > 0 and checked.abstained and not self.whole
                 and kind.one_answer and not cite.is_abstention(raw)):
-            return []
-        if self.whole:
-            return self._near(q, passages, RETRY_CHARS)
-        return [p for n, p in enumerate(passages, 1) if n not in cited][:1]
+            return None
+        return next((p for n, p in enumerate(passages, 1) if n not in cited), None)
 
     @property
     def whole(self) -> bool:
@@ -508,8 +490,6 @@ NAMED_SIDE_CHARS = 500
 # characters of the sentences nearest the question a withheld summary of a topic is answered with (two or three,
 # as the summary instruction asks)
 SUMMARY_CHARS = 500
-# characters of the sentences nearest the question a withheld fact or reason is asked again of, in a set read whole
-RETRY_CHARS = 400
 # Kinds whose question about what named speakers said is not asked of each speaker's sentences alone
 # (retrieve.sides): a yes/no's reply is one Yes or No, a list's items are checked one by one
 _NOT_BY_SIDE = ("yesno", "list")

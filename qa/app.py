@@ -102,8 +102,8 @@ def timing(t: dict) -> str:
         parts.append(f"first token {t['first_token_s']:.1f} s")
     if "reread_s" in t:  # the first reply failed the citation check: the question was asked again
         parts.append(f"read twice ({t['reread_s']:.1f} s)")
-    if "retry_s" in t:  # the first answer was withheld: the question was asked again on other sentences
-        parts.append(f"second reading ({t['retry_s']:.1f} s)")
+    if "retry_s" in t:  # the first answer was withheld: the question was asked again on another passage
+        parts.append(f"second passage ({t['retry_s']:.1f} s)")
     if "spoken_s" in t:  # the first answer was withheld: the speaker's own sentence was quoted
         parts.append(f"speaker quoted ({t['spoken_s']:.1f} s)")
     if "lead_s" in t:  # no summary stood: the document's opening sentences were quoted
@@ -115,7 +115,7 @@ def timing(t: dict) -> str:
 
 # What the bubble says while the pipeline is at a Stage (api.Pipeline.stream).
 WAIT = {"": "Searching the documents…", "reread": "The first reply did not match the source; reading the passage again…",
-        "retry": "That answer did not hold up; asking again of other sentences…",
+        "retry": "That answer did not hold up; reading the next passage…",
         "spoken": "That answer did not hold up; quoting the speaker instead…",
         "lead": "Quoting the document's opening sentences, its own summary…",
         "nearest": "That summary did not hold up; quoting the sentences nearest the question…",

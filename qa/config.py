@@ -38,9 +38,8 @@ class Config:
                                                      # or fails the citation check withholds it; 0 = off
     confirm_below: float = 0.85                      # ...only for an answer whose answer-check P(yes) is below this
                                                      # (corpus dev: it withheld none above 0.82); 1.01 = always
-    retry: int = 1                                   # 1: a withheld fact or reason is asked again on the best
-                                                     # passage the reply did not cite (a set read whole: on the
-                                                     # sentences nearest the question); 0 = off
+    retry: int = 1                                   # 1: a set not read whole asks a withheld fact or reason again on
+                                                     # the best passage the reply did not cite; 0 = off
     retry_support: float = 0.80                      # ...whose answer must reach this answer-check P(yes)
     n_ctx: int = 4096                                # model context window (tokens)
     n_threads: int = 0                               # 0 = physical cores

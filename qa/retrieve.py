@@ -108,7 +108,7 @@ class Retriever:
 
 
 def best_sentences(passages: list[Passage], question: str, embedder, text_of, budget: int = 800,
-                   stored=None, qv: np.ndarray | None = None, ranked: bool = True) -> list[Passage]:
+                   stored=None, qv: np.ndarray | None = None) -> list[Passage]:
     """The sentences of the retrieved passages that matter, within `budget` characters.
 
     Every sentence of the passages (overlapping windows share some: each is scored once) is scored by
@@ -116,8 +116,7 @@ def best_sentences(passages: list[Passage], question: str, embedder, text_of, bu
     spent, then sentences next to each other in a document are joined into one passage, best first.
     The model reads fewer tokens (the cost of an answer on a collection) with the evidence kept.
     The sentences' vectors come from `stored` (index.Sentences: each sentence read alone when the index was
-    built) where it holds them all, else from the embedder; `qv`, the question's, where the caller has it.
-    `ranked` false: the passages are in document order (a set read whole), and no rank prior is taken off."""
+    built) where it holds them all, else from the embedder; `qv`, the question's, where the caller has it."""
     from .chunk import sentences, span
     from .documents import title
 
@@ -138,7 +137,7 @@ def best_sentences(passages: list[Passage], question: str, embedder, text_of, bu
         qv = embedder.embed([question])
     sims = found @ qv[0]  # (n,)
     # a small prior for the passage's rank: of two sentences about as near, the better-ranked passage's wins
-    score = {k: float(s) - RANK_PRIOR * spans[k] * ranked for k, s in zip(keys, sims)}
+    score = {k: float(s) - RANK_PRIOR * spans[k] for k, s in zip(keys, sims)}
     chosen, used = [], 0
     for k in sorted(keys, key=lambda k: -score[k]):
         size = k[2] - k[1]

@@ -62,8 +62,9 @@ def elsewhere(pipe, q, kind, v, seen):
     words its quoted sentences lack (two at least) and more of the question's words than they do (`cite.elsewhere`):
     "What did Smith say Washington would not allow anyone to do?" answered with her "push back on proposals from
     Russia “that are simply non-starters”" (the answer check said 0.63), where "“We will not allow anyone to slam
-    Nato's open-door policy shut,” Ms Smith said". Withheld, with no model pass; a second chance (config.retry)
-    then reads the sentences nearest the question. On the 180 answer checks logged on the dev sets (article,
+    Nato's open-door policy shut,” Ms Smith said". Withheld, with no model pass; what follows a withheld reply
+    then has its turn (that speaker's own sentence nearest the question, api._spoken_instead; in a collection, a
+    second chance on another passage, config.retry). On the 180 answer checks logged on the dev sets (article,
     facts2, corpus) it finds 6 such sentences: 4 replies it withholds lacked the gold answer their other sentence
     held (one an unanswerable question's that passed the answer check at 0.77, which the confirming reading then
     withheld, 3 model passes later), 2 were withheld already, and no right answer is among them."""
@@ -81,7 +82,7 @@ _WHY = re.compile(r"\W*why\b", re.I)  # a reason asked: a sentence may state all
 
 def answer_check(pipe, q, kind, v, seen):
     """Do the quoted sentences answer this question? (check.py; config.min_support 0 turns it off; a second
-    chance's reply, api.Pipeline._retry_passages, must reach the higher bar it sets in seen["min_support"])
+    chance's reply, api.Pipeline._retry_passage, must reach the higher bar it sets in seen["min_support"])
 
     A negative answer to a fact or a how (not a why, whose reason a sentence may lack while stating all else
     the question asks) passes from the lower bar config.stated_support where its quoted sentences state every

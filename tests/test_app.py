@@ -214,7 +214,7 @@ def test_a_withheld_answer_leaves_the_screen_while_the_next_passage_is_read(toy_
     at = shown.index(app.draft_html("", "retry"))
     assert app.WAIT["retry"] in shown[at] and "Sherman" not in shown[at]
     assert shown[at + 1] == app.draft_html("Wendy", "retry")  # the second reply streams in under the notice
-    assert "Wendy Sherman" in shown[-1] and "qa-draft" not in shown[-1] and "second reading (" in shown[-1]
+    assert "Wendy Sherman" in shown[-1] and "qa-draft" not in shown[-1] and "second passage (" in shown[-1]
 
 
 def test_the_bubble_says_the_answer_is_being_checked(toy_config):
