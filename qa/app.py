@@ -110,6 +110,10 @@ def timing(t: dict) -> str:
         parts.append(f"opening quoted ({t['lead_s']:.1f} s)")
     if "nearest_s" in t:  # no summary stood: the sentences nearest the question were quoted
         parts.append(f"nearest sentences quoted ({t['nearest_s']:.1f} s)")
+    if "both_s" in t:  # no comparison stood: the sentences naming both sides were quoted
+        parts.append(f"sentences naming both quoted ({t['both_s']:.1f} s)")
+    if "part_s" in t:  # a two-part question's answer left a part out: that part was asked on its own
+        parts.append(f"a part asked alone ({t['part_s']:.1f} s)")
     return " · ".join(parts)
 
 
@@ -127,9 +131,11 @@ WAIT = {"": "Searching the documents…", "reread": "The first reply did not mat
         "polarity": "Checking the yes or no against the quoted sentences…",
         "entail": "Checking that the source says what the answer says…",
         "items": "Checking each item against the question…",
-        "denied": "Looking for a sentence of the source that says no…"}
+        "denied": "Looking for a sentence of the source that says no…",
+        "both": "That comparison did not hold up; quoting the sentences that name both sides…",
+        "part": "That answer left a part of the question out; asking that part on its own…"}
 # Stages after which a new reply streams in place of the one withheld (a re-read, a second chance)
-ANEW = ("reread", "retry", "spoken", "lead", "nearest")
+ANEW = ("reread", "retry", "spoken", "lead", "nearest", "both")
 
 
 def draft_html(raw: str, stage: str = "") -> str:

@@ -729,6 +729,25 @@ def elsewhere(question: str, quoted: str, docs: list[str]) -> str:
     return ""
 
 
+_ABOUT_SAYING = frozenset(stems("say said says saying tell told describe described call called word words remark "
+                                 "remarks comment comments mention mentioned state stated"))
+
+
+def answers_part(claim: str, part: str, other: str) -> bool:
+    """Whether a claim holds a word of its part of a two-part question that the other part has not (names and
+    words about saying left out): "Truss condemned Russia's aggression" answers "What did she condemn?", not
+    "What did Truss call unacceptable?"; a part with no such word ("Who is Dmitry Peskov?") is answered by any.
+
+    >>> q1, q2 = "What did Truss call unacceptable?", "What did she condemn?"
+    >>> answers_part("Truss condemned Russia's aggression [14].", q1, q2), answers_part("Truss condemned it.", q2, q1)
+    (False, True)
+    >>> answers_part("Peskov repeated Russia's denials [17].", "Who is Dmitry Peskov?", "What did he deny?")
+    True
+    """
+    own = stems(part) - stems(other) - _name_stems(part) - _ABOUT_SAYING
+    return not own or bool(own & stems(claim))
+
+
 def _name_stems(text: str) -> set[str]:
     """The stems of the words of a text's names (`NAME`)."""
     return stems(" ".join(m.group() for m in NAME.finditer(text)))
@@ -865,14 +884,17 @@ def distinct(verified: Verified) -> Verified:
     return verified if all(keep) else keep_sentences(verified, keep)
 
 
-def renumbered(text: str, before: int) -> str:
-    """The text with each citation marker's numbers moved on by `before`.
+def renumbered(text: str, before: int = 0, moved: dict[int, int] | None = None) -> str:
+    """The text with each citation marker's numbers moved on by `before`, or `moved` to the numbers it maps them to.
 
     >>> renumbered("Smith said so [1]. She added it [1, 2].", 3)
     'Smith said so [4]. She added it [4, 5].'
+    >>> renumbered("Smith said so [1]. She added it [1, 2].", moved={1: 7, 2: 3})
+    'Smith said so [7]. She added it [7, 3].'
     """
+    new = (lambda n: moved.get(n, n)) if moved is not None else (lambda n: n + before)
     return MARKER.sub(lambda m: m.group().replace(m.group(1), ", ".join(
-        str(int(n) + before) for n in m.group(1).split(","))), text)
+        str(new(int(n))) for n in m.group(1).split(","))), text)
 
 
 def joined(parts: list[tuple[Verified, int]]) -> Verified:

@@ -109,9 +109,21 @@ def looping(reply: str) -> bool:
     True
     >>> looping("Russia said no [1]. Nato said no [2]. Russia said no [3]. ")
     False
+
+    Or has written a run of MARKERS citation markers and nothing else: to "Which officials spoke of costs or
+    penalties for Russia?" the 1.5B wrote "… in Ukraine. [10] [10] [10]" until its token cap.
+
+    >>> looping("in Ukraine. [10] [10] [10] [10] [10] [10] [1"), looping("Sherman said so [9] [10] [12].")
+    (True, False)
     """
+    if _MARKER_RUN.search(reply):
+        return True
     done = [re.sub(r"[\W_]+", " ", prompts.MARKER.sub("", x)).strip().lower() for x in _SEGMENT.split(reply)[:-1]]
     return any(n >= LOOPS for x, n in Counter(x for x in done if x).items())
+
+
+MARKERS = 5
+_MARKER_RUN = re.compile(rf"(?:\s*\[\d+(?:\s*,\s*\d+)*\]){{{MARKERS}}}")
 
 
 _CONTRAST = re.compile(r",?\s+(?:while|whereas)\s+(?=\w)")
@@ -275,3 +287,39 @@ def kind_of(question: str) -> Kind:
         if pattern.search(question):
             return KINDS[name]
     return KINDS["fact"]
+
+
+_WH = r"(?:what|who|whom|whose|when|where|which|why|how)"
+_HALF = re.compile(rf"\s*[,;]?\s+and\s+(?=(?:\w+\s+)?{_WH}\b)", re.I)
+
+
+def halves(question: str) -> tuple[str, str] | None:
+    """A two-part question as its two questions (api.Pipeline._halves asks a part the answer left out on its
+    own), or None where it does not split in two at ", and <wh-word>".
+
+    >>> halves("Who is Peskov, and what did he deny?")
+    ('Who is Peskov?', 'What did he deny?')
+    >>> halves("Which organisation meets next, and on what day?")
+    ('Which organisation meets next?', 'On what day?')
+    >>> halves("Who founded the university and when?")
+    ('Who founded the university?', 'When?')
+    >>> halves("Compare Sherman and Truss.") is None, halves("What and when, and?") is None
+    (True, True)
+    """
+    parts = _HALF.split(question.strip(), maxsplit=1)
+    if len(parts) != 2:
+        return None
+    first, second = (x.strip(" ,;?") for x in parts)
+    if len(first.split()) < 2 or not second or _HALF.search(first):
+        return None
+    return f"{first[:1].upper()}{first[1:]}?", f"{second[:1].upper()}{second[1:]}?"
+
+
+def elliptical(question: str) -> bool:
+    """A question that needs the one before it to be read: one of fewer than four words, or one that does not
+    open with its wh-word ("On what day?", "When?"); one with a pronoun is a follow-up already (api._FOLLOW_UP).
+
+    >>> elliptical("On what day?"), elliptical("When?"), elliptical("Which pipeline is involved?")
+    (True, True, False)
+    """
+    return len(question.split()) < 4 or not re.match(rf"\s*{_WH}\b", question, re.I)

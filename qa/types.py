@@ -81,5 +81,6 @@ class Stage:
     share is read again against it; "polarity" -- a yes/no reply's Yes or No is checked
     on the quoted sentences alone; "items" -- each item of a list reply is checked against the
     question (items that are not answers are dropped); "confirm" -- a set not read whole asks the question
-    again on the quoted sentences alone (nothing more is streamed)."""
+    again on the quoted sentences alone (nothing more is streamed); "part" -- a two-part question's answer
+    answers one part only, and the other is asked on its own (nothing more is streamed)."""
     name: str

@@ -670,3 +670,70 @@ def test_a_fact_answered_from_a_sentence_lacking_the_question_s_words_that_anoth
     else:  # withheld with no model pass; then Smith's own sentence nearest the question is quoted (api._spoken_instead)
         assert items.index(Stage("elsewhere")) < items.index(Stage("spoken")) and len(p.generator.checks) == 1
         assert a.text.startswith("“We will not allow anyone to slam Nato’s open-door policy shut,” Ms Smith said")
+
+
+def _whole(toy_config):
+    from dataclasses import replace
+
+    return replace(toy_config, whole_chars=100_000, retry=0)
+
+
+def _number_of(config, q: str, words: str) -> int:
+    return next(i for i, x in enumerate(Pipeline(config, embedder=ToyEmbedder()).passages(q), 1) if words in x.chunk.text)
+
+
+def test_a_two_part_question_answered_whole_asks_nothing_more(toy_config):
+    on = _whole(toy_config)
+    q = "When did the Russia-Nato summit end, and who led the American delegation?"
+    n1, n2 = _number_of(on, q, "summit ended"), _number_of(on, q, "led the American delegation")
+    reply = f"A tense Russia-Nato summit ended on Wednesday [{n1}]. Wendy Sherman led the American delegation [{n2}]."
+    p = pipeline(on, reply)
+    *items, a = p.stream(q)
+    assert a.text == reply and not a.abstained and Stage("part") not in items and len(p.generator.prompts) == 1
+
+
+def test_the_part_a_two_part_answer_left_out_is_asked_on_its_own(toy_config):
+    on = _whole(toy_config)
+    q = "What did Truss call unacceptable, and what did she condemn?"
+    n1, n2 = _number_of(on, q, "was unacceptable"), _number_of(on, q, "She condemned")
+    condemned = f"Truss condemned Russia's aggression and destabilising activity [{n2}]."
+    beside = f"She said that a further military incursion into Ukraine would come with a severe cost [{n2}]."
+    alone = f"Russia's military build-up on the border of Ukraine was unacceptable [{n1}]."
+    p = pipeline(on, f"{condemned} {beside}", alone)
+    *items, a = p.stream(q)
+    assert Stage("part") in items and not a.abstained
+    assert a.text == f"{alone} {condemned}"  # the part asked alone first, as the question asks; "beside" answers neither
+    assert [c.n for c in a.citations] == [n2, n1] and "unacceptable" in a.citations[1].quote
+    assert p.generator.prompts[1][-1]["content"].endswith("Question: What did Truss call unacceptable?")
+    assert "part_s" in a.timings and len(a.passages) == len(p.passages(q))
+
+
+def test_the_second_part_is_rewritten_to_stand_alone_and_a_withheld_part_leaves_the_answer_as_it_was(toy_config):
+    on = _whole(toy_config)
+    q = "Who is Dmitry Peskov, and what did he say about ultimatums?"
+    n, m = _number_of(on, q, "repeated Russia's denials"), _number_of(on, q, "ultimatums")
+    first = f"Dmitry Peskov is the Kremlin spokesman [{n}]."
+    second = f"Peskov said there is not any place for ultimatums here [{m}]."
+    p = pipeline(on, first, "What did Dmitry Peskov say about ultimatums?", second)
+    a = p.ask(q)
+    assert p.generator.prompts[1] == prompts.rewrite_messages("What did he say about ultimatums?",
+                                                              [("Who is Dmitry Peskov?", first)])
+    assert p.generator.prompts[2][-1]["content"].endswith("Question: What did Dmitry Peskov say about ultimatums?")
+    assert a.text == f"{first} {second}" and [c.n for c in a.citations] == [n, m]
+    withheld = pipeline(on, first, "What did Dmitry Peskov say about ultimatums?", prompts.ABSTAIN).ask(q)
+    assert withheld.text == first and not withheld.abstained
+    assert pipeline(on, prompts.ABSTAIN).ask(q).abstained  # withheld whole: no part asked alone
+
+
+def test_a_withheld_comparison_quotes_the_sentences_that_set_both_sides_against_each_other(toy_config):
+    on = _whole(toy_config)
+    q = "How did the US and Russian positions differ at the talks?"
+    p = pipeline(on, prompts.ABSTAIN, prompts.ABSTAIN)  # each side's reply: nothing
+    *items, a = p.stream(q)
+    assert Stage("both") in items and not a.abstained and len(p.generator.prompts) == 2
+    assert "the opposing views were “not easy to bridge”" in a.text and "a condition rejected by the US" in a.text
+    assert all(p.text_of(c.doc)[c.start:c.end] == c.quote for c in a.citations) and len(a.citations) == 2
+    # no sentence names Geneva and Brussels and sets them against each other: withheld, as it was
+    *items, a = pipeline(on, prompts.ABSTAIN, prompts.ABSTAIN).stream(
+        "What was the difference between the talks in Geneva and the talks in Brussels?")
+    assert Stage("both") not in items and a.abstained
