@@ -594,7 +594,7 @@ def _in_their_words(picked: list[Passage]) -> str:
 
 BOTH = 2  # sentences naming both sides a withheld comparison may be answered with (Pipeline._naming_both)
 # Words that set one side against the other in a sentence naming both
-_CONTRAST = re.compile(r"\b(?:oppos\w*|differ\w*|divid\w*|divide|reject\w*|while|whereas|unlike|but|however|"
+_CONTRAST = re.compile(r"\b(?:oppos\w*|differ\w*|divid\w*|reject\w*|while|whereas|unlike|but|however|"
                        r"contrast\w*|disagree\w*|versus|rather than|instead)\b", re.I)
 
 

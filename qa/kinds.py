@@ -111,10 +111,13 @@ def looping(reply: str) -> bool:
     False
 
     Or has written a run of MARKERS citation markers and nothing else: to "Which officials spoke of costs or
-    penalties for Russia?" the 1.5B wrote "… in Ukraine. [10] [10] [10]" until its token cap.
+    penalties for Russia?" the 1.5B wrote "… in Ukraine. [10] [10] [10]" until its token cap, and to "Which meetings
+    took place this week?" "The meetings took place this week: [1], [2], [3], …, [23]".
 
     >>> looping("in Ukraine. [10] [10] [10] [10] [10] [10] [1"), looping("Sherman said so [9] [10] [12].")
     (True, False)
+    >>> looping("The meetings took place this week: [1], [2], [3], [4], [5], [6")
+    True
     """
     if _MARKER_RUN.search(reply):
         return True
@@ -123,7 +126,7 @@ def looping(reply: str) -> bool:
 
 
 MARKERS = 5
-_MARKER_RUN = re.compile(rf"(?:\s*\[\d+(?:\s*,\s*\d+)*\]){{{MARKERS}}}")
+_MARKER_RUN = re.compile(rf"(?:[\s,;]*\[\d+(?:\s*,\s*\d+)*\]){{{MARKERS}}}")
 
 
 _CONTRAST = re.compile(r",?\s+(?:while|whereas)\s+(?=\w)")
