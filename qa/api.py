@@ -545,7 +545,9 @@ class Pipeline:
             checker.keep(messages, prompts.SLOT)  # the readings' fixed openings: pinned when first evaluated
 
     def warm(self, background: bool = False) -> None:
-        """Load the index and the model, and pin the shared prompt prefix: the first answer is then quick.
+        """Load the index and the model, pin the shared prompt prefix, and load the embedder: the first answer is
+        then quick. A set read whole needs the embedder only to pick sentences (a comparison's sides, a summary's
+        nearest sentences), and loading it (torch) held the first such answer of a session 5 s.
         background=True does it in a thread (an error then waits for the first question to be told)."""
         if background:
             threading.Thread(target=_quietly, args=(self.warm,), daemon=True).start()
@@ -553,6 +555,7 @@ class Pipeline:
         if hasattr(self.generator, "load"):
             self.generator.load()
         self.prefill()
+        self.embedder.embed(["warm"])
 
     @property
     def retriever(self) -> Retriever:

@@ -176,6 +176,9 @@ def test_warm_in_the_background_prefills_a_whole_read_set(toy_config):
         time.sleep(0.05)
     [(_, upto)] = p.generator.prefills
     assert upto == prompts.SLOT
+    while ["warm"] not in p.embedder.calls and time.monotonic() < deadline:  # then the embedder (it picks
+        time.sleep(0.05)  # sentences), after the index was built with it
+    assert p.embedder.calls[-1] == ["warm"]
 
 
 PESKOV_Q = "Who repeated Moscow's denials that it plans to invade Ukraine?"
