@@ -354,10 +354,11 @@ class Pipeline:
                 where[p.chunk.id] = len(passages)
         moved = {i: where[p.chunk.id] for i, p in enumerate(other.passages, 1)}
         texts = [kept.text.replace("\n", " "), cite.renumbered(other.text, moved=moved)]
-        citations = kept.citations + tuple(replace(c, n=moved[c.n]) for c in other.citations)
+        cites = [kept.citations, tuple(replace(c, n=moved[c.n]) for c in other.citations)]
         timings = {**whole.timings, "part_s": other.timings.get("total_s", 0.0),
                    "total_s": time.perf_counter() - t0}
-        yield Answer(" ".join(texts[::-1] if n == 0 else texts), citations, False, tuple(passages), timings, q,
+        order = slice(None, None, -1 if n == 0 else 1)  # the parts in the question's order, their citations too
+        yield Answer(" ".join(texts[order]), sum(cites[order], ()), False, tuple(passages), timings, q,
                      whole.support, f"{whole.raw}\n{other.raw}")
 
     @staticmethod

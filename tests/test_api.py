@@ -706,7 +706,7 @@ def test_the_part_a_two_part_answer_left_out_is_asked_on_its_own(toy_config):
     *items, a = p.stream(q)
     assert Stage("part") in items and not a.abstained
     assert a.text == f"{alone} {condemned}"  # the part asked alone first, as the question asks; "beside" answers neither
-    assert [c.n for c in a.citations] == [n2, n1] and "unacceptable" in a.citations[1].quote
+    assert [c.n for c in a.citations] == [n1, n2] and "unacceptable" in a.citations[0].quote
     assert p.generator.prompts[1][-1]["content"].endswith("Question: What did Truss call unacceptable?")
     assert "part_s" in a.timings and len(a.passages) == len(p.passages(q))
 
