@@ -30,6 +30,14 @@ def test_an_inverted_claim_is_never_shown(case, judge, article_dir, tmp_path):
     config = Config(docs=(str(article_dir),), index_dir=str(tmp_path / "index"), check_model=path)
     p = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([case["reply"]]), checker=checker)
     answer = p.ask(case["question"])
+    if not answer.abstained and not kinds.polarity_of(case["reply"]):  # a withheld comparison answered with the
+        # source's sentences that set both sides against each other (api.Pipeline._naming_both): each shown
+        # sentence the source's own, word for word, and nothing of the reply
+        source = " ".join(documents.text_of(answer.citations[0].doc).split())
+        for claim, _ in cite.claims(cite.Verified(answer.text, answer.citations, False)):
+            assert claim.rstrip(".") in source, (case["why"], claim)
+        assert cite.MARKER.sub("", case["reply"]).strip().rstrip(".") not in answer.text, (case["why"], answer.text)
+        return
     if not answer.abstained:  # a Yes turned into the No its source gives (steps.denied), as that sentence verbatim
         (c,) = answer.citations
         assert kinds.polarity_of(case["reply"]) == "yes" and answer.text == f"No: {_said(c.quote)} [{c.n}].", (
