@@ -313,7 +313,7 @@ def halves(question: str) -> tuple[str, str] | None:
     if len(parts) != 2:
         return None
     first, second = (x.strip(" ,;?") for x in parts)
-    if len(first.split()) < 2 or not second or _HALF.search(first):
+    if len(first.split()) < 2 or not second:
         return None
     return f"{first[:1].upper()}{first[1:]}?", f"{second[:1].upper()}{second[1:]}?"
 
