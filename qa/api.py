@@ -307,6 +307,8 @@ class Pipeline:
             checked = cite.hedged(checked, documents.text_of)
         if kind.one_answer:  # "Who …?" answered by a role for a name: the sentence that names them
             checked = cite.unnamed_answer(checked, q, documents.text_of)
+        if kind.name == "fact":  # one member of a series the source names ("the US, the alliance and …"): all of it
+            checked = cite.one_of_many(checked, q, documents.text_of)
         if not (kind.polarity or sides):  # a quote that announces a list it does not give: the sentence that gives it,
             checked = cite.enumerated(checked, passages, documents.text_of)  # verbatim, after the checks of the reply
         timings["total_s"] = time.perf_counter() - t0
@@ -475,7 +477,7 @@ class Pipeline:
         (`best_sentences`, SUMMARY_CHARS of them; a heading or caption left out: `proper`), quoted whole; they face
         every check, the answer check the one that matters (their words are the source's). Not after the model's
         own "The documents don't say."."""
-        if not (checked.abstained and kind.name == "summary") or cite.is_abstention(raw):
+        if not (checked.abstained and (kind.name == "summary" or kind.items)) or cite.is_abstention(raw):
             return []
         return proper(best_sentences(passages, q, self.embedder, documents.text_of, SUMMARY_CHARS,
                                      self.index.sentences, self.retriever.query_vector(q)), documents.text_of)

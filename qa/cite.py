@@ -304,7 +304,12 @@ def cited_numbers(sentence: str) -> list[int]:
 # would be looked for in the sources, and found in "each state")
 _META = re.compile(r"^(?:(?:according to|as stated in|based on) (?:the )?(?:passages?|text|documents?|article)s?"
                    r"(?: \[\d+\])?,\s*|(?:the )?(?:passages?|text|documents?|article) (?:\[\d+\] )?"
-                   r"(?:says|states|mentions|notes|reads)(?: that)?[:,]?\s+)", re.I)
+                   r"(?:says|states|mentions|notes|reads|reports|discusses|describes|covers|explains|outlines|"
+                   r"highlights|is about|focuses on|talks about)(?: that| how)?[:,]?\s+)", re.I)
+# ... of which those that say what the text is about keep their words where the claim is shown ("The article
+# discusses the tense Russia-Nato summit, which …"): without them it is no sentence
+_TOPIC = re.compile(r"(?:the )?(?:passages?|text|documents?|article) (?:discusses|describes|covers|outlines|"
+                    r"highlights|is about|focuses on|talks about)\b", re.I)
 
 
 def verify(answer: str, passages: list[Passage], text_of, question: str = "") -> Verified:
@@ -314,7 +319,8 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
     kept, cites, said = [], {}, []
     for a, b in sentences(answer):
         sentence = answer[a:b]
-        claim_text = _DANGLING.sub("", _META.sub("", MARKER.sub("", sentence).strip()))
+        plain = MARKER.sub("", sentence).strip()
+        claim_text = _DANGLING.sub("", _META.sub("", plain))
         claim = stems(claim_text)
         if not claim:
             continue
@@ -338,7 +344,7 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
             cites.setdefault((n, s, e), Citation(n, passages[n - 1].chunk.id, doc, s, e, quote))
             marks.append(n)
             spans.add((doc, s, e))
-        shown = _marked(claim_text, marks)
+        shown = _marked(_DANGLING.sub("", plain) if _TOPIC.match(plain) else claim_text, marks)
         # a reply that repeats itself ("US [10]. US [10]. ...", or a sentence again with "It" for its subject)
         # shows each claim once: a sentence quoting what an earlier one quotes and saying nothing more is left
         # out (not a list's item: "Nato" is not the "Nato-Russia Council" item before it)
@@ -510,6 +516,58 @@ def unnamed_answer(verified: Verified, question: str, text_of) -> Verified:
 
     def swap(claim: str, doc_text: str, sa: int, sb: int) -> bool:
         return not (_names(claim) - asked) and bool(_names(doc_text[sa:sb]) - asked - _names(claim))
+    return _as_sentences(verified, text_of, swap)
+
+
+# the members either side of a claim's answer words in a series: "rejected by the US, the alliance and …"
+# (not a clause: ", and nobody may share it")
+_SERIES_AFTER = re.compile(r"(?:\s+[\w’'-]+){0,3}?(?:\s*,\s+(?:[\w’'-]+\s+){1,5}?(?:and|or)\s+|\s+(?:and|or)\s+)"
+                           r"(?!(?:he|she|it|they|we|i|you|nobody|no one|there|then)\b)(?P<next>(?:[\w’'-]+\s*){1,4})",
+                           re.I)
+_SERIES_BEFORE = re.compile(r"(?P<prev>(?:[\w’'-]+\s+){1,4}?)(?:,|\band|\bor)\s+(?:[\w’'-]+\s+){0,2}$")
+
+
+def one_of_many(verified: Verified, question: str, text_of) -> Verified:
+    """The verified answer with each claim that names one member of a series in its source sentence ("A, B and C",
+    "A and B"), and not the others, shown as that sentence: "Who rejected Moscow's key objective?" was answered
+    "The US rejected Moscow's key objective [8]", where the sentence has it "rejected by the US, the alliance and
+    potential candidate countries such as Ukraine". The claim's answer is its words the question lacks, found
+    close together in the sentence; a member is a neighbour across a comma or an "and"/"or" with a word the
+    claim lacks.
+
+    >>> t = "Moscow's key objective is to stop any eastward expansion of Nato, a condition rejected by the US, the alliance and potential candidate countries such as Ukraine."
+    >>> c = Citation(1, "c", "d", 0, len(t), t)
+    >>> one_of_many(Verified("The US rejected Moscow's key objective [1].", (c,), False), "Who rejected Moscow's key objective?", lambda d: t).text == t[:-1] + " [1]."
+    True
+    >>> one_of_many(Verified("The alliance rejected it [1].", (c,), False), "Who rejected Moscow's key objective?", lambda d: t).text == t[:-1] + " [1]."
+    True
+    >>> v = Verified("The US, the alliance and potential candidate countries such as Ukraine rejected it [1].", (c,), False)
+    >>> one_of_many(v, "Who rejected Moscow's key objective?", lambda d: t) is v
+    True
+    >>> t = "The code word is Marmalade, and nobody may share it."
+    >>> v = Verified("The code word is Marmalade [1].", (Citation(1, "c", "d", 0, 26, t[:26]),), False)
+    >>> one_of_many(v, "What is the code word?", lambda d: t) is v
+    True
+    >>> t = "Wendy Sherman, the US deputy secretary of state, said Russia brought nothing new to the talks."
+    >>> c = Citation(1, "c", "d", 0, len(t), t)
+    >>> v = Verified("Wendy Sherman said Russia brought nothing new [1].", (c,), False)
+    >>> one_of_many(v, "Who said Russia brought nothing new?", lambda d: t) is v
+    True
+    """
+    asked = stems(question)
+
+    def swap(claim: str, doc_text: str, sa: int, sb: int) -> bool:
+        answer = stems(claim) - asked
+        words = [m for m in _WORD.finditer(doc_text, sa, sb) if stem(m.group().lower()) in answer]
+        if not answer or not words or {stem(m.group().lower()) for m in words} != answer:
+            return False
+        a, b = words[0].start(), words[-1].end()
+        if len(_WORD.findall(doc_text, a, b)) > 8:
+            return False  # the answer's words are not one phrase of the sentence
+        said = stems(claim)
+        after = _SERIES_AFTER.match(doc_text, b, sb)
+        before = _SERIES_BEFORE.search(doc_text, max(sa, a - 80), a)
+        return any(m and stems(m.group(g)) - said for m, g in ((after, "next"), (before, "prev")))
     return _as_sentences(verified, text_of, swap)
 
 

@@ -89,8 +89,18 @@ def itemize(reply: str) -> str:
     'Jens Stoltenberg [1]\nAlexander Grushko [3]\nWendy Sherman [9].'
     >>> itemize("Risk reduction [1] Improved communication [2] Arms control [2]")
     'Risk reduction [1]\nImproved communication [2]\nArms control [2]'
+
+    A marker inside one sentence, before the clause that goes on with it, is not an item's end: "Wendy Sherman,
+    US deputy secretary of state [10], repeated US vows to exact a severe ongoing price …" was shown as the items
+    "US deputy secretary of state [9]." and "repeated US vows …", its subject dropped by the item check.
+
+    >>> itemize("Wendy Sherman, US deputy secretary of state [10], repeated US vows to exact a severe price [10].")
+    'Wendy Sherman, US deputy secretary of state [10], repeated US vows to exact a severe price [10].'
+    >>> itemize("risk reduction [13], improved communication and arms control [13].")
+    'risk reduction [13]\nimproved communication and arms control [13].'
     """
-    lines = re.sub(r"(\[\d+(?:\s*,\s*\d+)*\])(?:\s*(?:[,;]\s*(?:and\s+)?|and\s+)|[ \t]+(?=[A-Z]))", "\\1\n", reply)
+    lines = re.sub(r"(\[\d+(?:\s*,\s*\d+)*\])(?:\s*(?:[,;]\s*(?:and\s+)?(?!\s*" + _CLAUSE + r")|and\s+)"
+                   r"|[ \t]+(?=[A-Z]))", "\\1\n", reply)
     return "\n".join(_split_commas(line) for line in lines.split("\n"))
 
 
@@ -158,6 +168,9 @@ def contrasted(reply: str) -> str:
 # a line that is a comma list of short names under one citation: "Russia, Ukraine, Nato [3]."
 _COMMA_LIST = re.compile(r"^(?P<names>[^\[\]\n:]+?)\s*(?P<cite>(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+)(?P<end>[.!;]?)\s*$")
 _LIST_WORDS = 5  # words an item of such a list may have: more, and a segment is a clause, not a name
+# a lower-case run of more than _LIST_WORDS words to the next marker or sentence end: the clause a sentence
+# goes on with after an aside ("…, US deputy secretary of state [10], repeated US vows to …"), not a list's item
+_CLAUSE = r"[a-z][^\[\n.!?;,]*?(?:\s+[^\s\[\n.!?;,]+){%d,}" % _LIST_WORDS
 _DATE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}, \d{4}\b")
 
 

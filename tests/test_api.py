@@ -740,3 +740,42 @@ def test_a_withheld_comparison_quotes_the_sentences_that_set_both_sides_against_
     *items, a = pipeline(on, prompts.ABSTAIN, prompts.ABSTAIN).stream(
         "What was the difference between the talks in Geneva and the talks in Brussels?")
     assert Stage("both") not in items and a.abstained
+
+
+def test_a_fact_naming_one_member_of_a_series_in_its_sentence_is_shown_as_that_sentence(toy_config):
+    # session 30, dev probe ls2-02: "The US rejected Moscow's key objective" where the sentence has it rejected
+    # "by the US, the alliance and potential candidate countries such as Ukraine"
+    on = _whole(toy_config)
+    q = "Who rejected Moscow's key objective?"
+    n = _number_of(on, q, "key objective")
+    a = pipeline(on, f"The US rejected Moscow's key objective [{n}].").ask(q)
+    assert a.text.startswith("Moscow’s key objective is to stop any eastward expansion of Nato") and (
+        "the US, the alliance and potential candidate countries such as Ukraine" in a.text), a.text
+    [c] = a.citations
+    assert pipeline(on).text_of(c.doc)[c.start:c.end] == c.quote and c.quote.startswith("Moscow’s key objective")
+    # a reply naming them all, or an answer that is one of no series, stays as written
+    said = f"The US, the alliance and potential candidate countries rejected Moscow's key objective [{n}]."
+    assert pipeline(on, said).ask(q).text == said
+    n = _number_of(on, q, "led the American delegation")
+    said = f"Wendy Sherman led the American delegation [{n}]."
+    assert pipeline(on, said).ask("Who led the American delegation?").text == said
+
+
+def test_a_list_reply_withheld_is_the_sentences_nearest_the_question_if_the_answer_check_reads_them_so(toy_config):
+    # session 30, dev probe ls2-04: "Which meetings took place this week?" got a reply of markers only
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000, min_support=0.5)
+    q = "Which meetings took place this week?"
+    for support, shown in ((0.9, True), (0.2, False)):
+        gen = ScriptedGenerator(["The meetings took place this week: [1], [2], [3]"], support=[support] * 4)
+        a = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q)
+        assert a.abstained is not shown and len(gen.checks) >= 1, (support, a.text)
+        if shown:
+            text = pipeline(config).text_of(a.citations[0].doc)
+            assert all(text[c.start:c.end] == c.quote for c in a.citations)
+            assert sum(len(c.quote) for c in a.citations) <= api.SUMMARY_CHARS
+    # the model's own "The documents don't say." stands
+    gen = ScriptedGenerator([prompts.ABSTAIN])
+    a = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask("Which journalists asked questions?")
+    assert a.abstained and gen.checks == []

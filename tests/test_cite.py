@@ -479,3 +479,16 @@ def test_a_sentence_that_does_not_name_the_quote_s_members_or_lies_outside_the_p
     doc = LISTED.replace(" The allies met in Brussels.", "")
     assert _on(doc, "Nato said it was united").text == "Nato said it was united [1]."  # last sentence
     assert _on(doc, "Nato offered a series of areas to enhance co-operation", doc.index("“")).citations[1:] == ()
+
+
+def test_words_about_what_the_text_covers_are_shown_but_not_looked_for_in_the_sources():
+    # session 30: "The article discusses the tense Russia-Nato summit …" was cited to the summit's sentence and to
+    # "… to discuss potential financial penalties on Russia", for its "discusses"
+    text = ("A tense summit ended with diplomats saying further talks were needed. "
+            "Ms Sherman met Mr Sannino to discuss potential financial penalties.")
+    TEXTS["topic.txt"] = text
+    ps = [Passage(c, 1.0, 0.5) for c in chunk_text("topic.txt", text, size=1, overlap=0)]
+    v = verify("The article discusses the tense summit, which ended with diplomats saying further talks were "
+               "needed [1].", ps, text_of)
+    assert v.text.startswith("The article discusses the tense summit"), v.text
+    assert [c.quote for c in v.citations] == [text[:text.index(" Ms")]]
