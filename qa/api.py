@@ -233,6 +233,8 @@ class Pipeline:
             checked = cite.joined([self._side(q, sides, replies, n, spoke) for n in range(len(sides))])
         else:
             read = kinds.itemize(raw) if kind.items else kinds.contrasted(raw) if kind.name == "compare" else raw
+            if kind.partial and not kind.items:  # "X said A and said B": each statement checked on its own
+                read = kinds.conjoined(read)
             checked = cite.named(cite.verify(read, passages, documents.text_of, q))
             if kind.items and not checked.abstained:  # shown one item a line, as the model was asked to write them
                 checked = cite.keep_sentences(checked, [True] * len(cite.claims(checked)))
@@ -373,7 +375,8 @@ class Pipeline:
         positions differ?")."""
         (name, side), before = sides[n], _offsets(sides)[n]
         reply = next((r for r, _, b in replies if b == before), "")
-        checked = cite.verify(reply, side, documents.text_of, q) if reply else cite.Verified(prompts.ABSTAIN, (), True)
+        checked = cite.verify(kinds.conjoined(reply), side, documents.text_of, q) if reply else cite.Verified(
+            prompts.ABSTAIN, (), True)
         own = side_sentence(q, [x for x, _ in sides], side, documents.text_of) if (
             checked.abstained and reply and spoke) else None
         if own is not None:
@@ -473,14 +476,19 @@ class Pipeline:
         return second, quoted, tried
 
     def _summary_instead(self, q: str, kind, raw: str, checked, passages) -> list[Passage]:
-        """The sentences a withheld summary of a topic is answered with instead: those nearest the question
+        """The sentences a withheld summary of a topic or list is answered with instead: those nearest the question
         (`best_sentences`, SUMMARY_CHARS of them; a heading or caption left out: `proper`), quoted whole; they face
         every check, the answer check the one that matters (their words are the source's). Not after the model's
         own "The documents don't say."."""
         if not (checked.abstained and (kind.name == "summary" or kind.items)) or cite.is_abstention(raw):
             return []
-        return proper(best_sentences(passages, q, self.embedder, documents.text_of, SUMMARY_CHARS,
+        near = proper(best_sentences(passages, q, self.embedder, documents.text_of, SUMMARY_CHARS,
                                      self.index.sentences, self.retriever.query_vector(q)), documents.text_of)
+        # a list's sentence holds a word of the question: to "What measures might be taken against Russia if it
+        # escalates?" the nearest was Grushko's "He later said Moscow would use military means …", which the item
+        # reading let through (a summary's need not: "Summarise the outcome of the talks." is answered by "The
+        # conversation was quite frank, …")
+        return [p for p in near if cite.stems(p.chunk.text) & cite.stems(q)] if kind.items else near
 
     def _retry_passage(self, kind, raw: str, checked, passages, cited: set[int]) -> Passage | None:
         """The passage a withheld reply gets a second chance on (config.retry): the best ranked one it did

@@ -1386,10 +1386,10 @@ _SPEECH = re.compile(r"(?<![-\w])(?:said|says|saying|told|tells|stated|added(?!\
                      r"repeated|reiterated|warned|insisted|argued|claimed|announced|noted|urged|replied|answered|"
                      r"responded|explained|spoke|speaking|condemned|criticised|criticized|according to)\b", re.I)
 # Words of a question that asks who spoke or what someone said ("List the officials quoted", "Contrast what Denmark
-# and Julianne Smith said", "Did Grushko and Peskov take the same tone?")
+# and Julianne Smith said", "Did Grushko and Peskov take the same tone?", "What did Sherman list as …?")
 ASKS_SAID = re.compile(r"\b(?:say|says|said|saying|describe|described|describes|words|remarks?|comments?|commented|"
                        r"statements?|stated|quot(?:e|ed|es|ing)|told|tell|spoke|speak|speaking|tone|threat\w*|"
-                       r"warn\w*|messages?|views?|stances?)\b", re.I)
+                       r"warn\w*|messages?|views?|stances?|listed|did\s+(?:\w+\s+){1,3}list)\b", re.I)
 _QUOTATION = re.compile(r"[“\"][^“”\"\n]*[”\"]")
 _PRONOUN_SUBJECT = re.compile(r"[\s,“”\"'‘’]*(?:(?:but|and|later)\s+)?(?:he|she|they)\b[\s,]*(?:\w+\s*)?$", re.I)
 # Verbs a subject ends at that `_VERB` does not know: "Ms Sherman met Stefano Sannino" is about Sherman

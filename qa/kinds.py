@@ -165,6 +165,44 @@ def contrasted(reply: str) -> str:
     return "".join(out) + reply[pos:]
 
 
+_SAYING = r"(?:said|says|described|describes|warned|warns|added|insisted|claimed|repeated|reiterated|condemned|" \
+          r"called|urged|stressed|noted|argued|accused)"
+# "X said A and said B": a subject of up to 6 words (no quotation, no comma) before the first saying verb; the
+# second saying verb after " and " outside any quotation
+_CONJOINED = re.compile(rf"(?P<subj>[A-Z][^,.;:“”\"\n\[]*?)\s+(?P<first>{_SAYING}\b.+?)\s*,?\s+and\s+(?:also\s+)?"
+                        rf"(?P<second>{_SAYING}\b.+)", re.S)
+
+
+def conjoined(reply: str) -> str:
+    """A reply with each sentence "X said A and said B" (any two verbs of saying) written as "X said A. X said B",
+    for the citation check to verify each statement against its own sentence: "Grushko described the talks as
+    “a heart-to-heart” and said any further deterioration could lead to …" takes its halves from two sentences
+    of the article, and a comparison's side is checked as one claim a sentence. Not where the second verb is
+    inside a quotation, nor after a subject of more than 6 words.
+
+    >>> conjoined("Grushko described the talks as “a heart-to-heart” and said any deterioration was dire [2].")
+    'Grushko described the talks as “a heart-to-heart”. Grushko said any deterioration was dire [2].'
+    >>> conjoined("Truss said the build-up was unacceptable [1], and warned of sanctions [2]. Nato met.")
+    'Truss said the build-up was unacceptable [1]. Truss warned of sanctions [2]. Nato met.'
+    >>> conjoined('She said “we talked and said nothing” [1].')
+    'She said “we talked and said nothing” [1].'
+    >>> conjoined("Russia and the US said talks went on [1].")
+    'Russia and the US said talks went on [1].'
+    """
+    from .chunk import sentences
+
+    out, pos = [], 0
+    for a, b in sentences(reply):
+        m = _CONJOINED.fullmatch(reply, a, b)
+        if not m or len(m["subj"].split()) > 6 or len(_QUOTE_MARKS.findall(m["first"])) % 2:
+            continue
+        first = m["first"].rstrip(" ,")
+        out.append(reply[pos:a] + m["subj"] + " " + first + ("" if first.endswith((".", "!", "?")) else ".")
+                   + " " + m["subj"] + " " + m["second"])
+        pos = b
+    return "".join(out) + reply[pos:]
+
+
 # a line that is a comma list of short names under one citation: "Russia, Ukraine, Nato [3]."
 _COMMA_LIST = re.compile(r"^(?P<names>[^\[\]\n:]+?)\s*(?P<cite>(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+)(?P<end>[.!;]?)\s*$")
 _LIST_WORDS = 5  # words an item of such a list may have: more, and a segment is a clause, not a name

@@ -762,20 +762,57 @@ def test_a_fact_naming_one_member_of_a_series_in_its_sentence_is_shown_as_that_s
 
 
 def test_a_list_reply_withheld_is_the_sentences_nearest_the_question_if_the_answer_check_reads_them_so(toy_config):
-    # session 30, dev probe ls2-04: "Which meetings took place this week?" got a reply of markers only
+    # session 30, dev probe ls2-04: "Which meetings took place this week?" got a reply of markers only; the sentences
+    # nearest the question, each holding a word of it, face the checks like any reply (the answer check decides)
     from dataclasses import replace
 
     config = replace(toy_config, whole_chars=100_000, min_support=0.5)
-    q = "Which meetings took place this week?"
+    q = "Which officials spoke of costs or penalties for Russia?"
     for support, shown in ((0.9, True), (0.2, False)):
-        gen = ScriptedGenerator(["The meetings took place this week: [1], [2], [3]"], support=[support] * 4)
+        gen = ScriptedGenerator(["The officials: [1], [2], [3]"], support=[support] * 4)
         a = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q)
         assert a.abstained is not shown and len(gen.checks) >= 1, (support, a.text)
         if shown:
             text = pipeline(config).text_of(a.citations[0].doc)
             assert all(text[c.start:c.end] == c.quote for c in a.citations)
             assert sum(len(c.quote) for c in a.citations) <= api.SUMMARY_CHARS
-    # the model's own "The documents don't say." stands
-    gen = ScriptedGenerator([prompts.ABSTAIN])
-    a = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask("Which journalists asked questions?")
-    assert a.abstained and gen.checks == []
+            assert all(cite.stems(c.quote) & cite.stems(q) for c in a.citations)  # each holds a word of the question
+    # the model's own "The documents don't say." stands; and nearest sentences that hold no word of the question
+    # (the toy embedder's, here) are not quoted
+    for reply, q in ((prompts.ABSTAIN, "Which journalists asked questions?"),
+                     ("The meetings: [1], [2], [3]", "Which meetings took place this week?")):
+        gen = ScriptedGenerator([reply], support=[0.9] * 4)
+        a = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q)
+        assert a.abstained and gen.checks == [], a.text
+
+
+def test_what_one_speaker_listed_withheld_is_that_speaker_s_sentence_holding_the_question_s_words(toy_config):
+    # session 30, dev probe ls2-01: the reply quoted the wrong sentence of Sherman's and the answer check withheld it
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000, min_support=0.5, retry=0)
+    q = "What did Sherman list as efforts to subvert the environment for diplomacy?"
+    n = _number_of(config, q, "nothing new")
+    gen = ScriptedGenerator([f"Wendy Sherman said Russia brought nothing new to Wednesday's talks [{n}]."],
+                            support=[0.2, 0.9])
+    a = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q)
+    assert not a.abstained and "100,000 troops live-fire exercises, propaganda, disinformation" in a.text, a.text
+    [c] = a.citations
+    assert pipeline(config).text_of(c.doc)[c.start:c.end] == c.quote and "other efforts to subvert" in c.quote
+
+
+def test_one_speaker_s_two_statements_joined_by_and_are_each_checked_on_their_own_sentence(toy_config):
+    # session 30, dev probe cmp-02: Grushko's side, "Grushko described the talks as “a heart-to-heart” and said
+    # any further deterioration could lead to …", joined two sentences and was withheld whole
+    on = _whole(toy_config)
+    q = "Summarise the Russian view of the talks."
+    reply = ("Grushko described the talks as “a heart-to-heart” and said any further deterioration in relations could "
+             "lead to the “most unpredictable and most dire consequences for European security” [1].")
+    # the model reads "could lead to" in its sentence as stated (P(yes) 0.6), but no one sentence as stating the
+    # whole surely (cite.SURE)
+    gen = ScriptedGenerator([reply], support=[0.6] * 4)
+    a = Pipeline(on, embedder=ToyEmbedder(), generator=gen).ask(q)
+    text = pipeline(on).text_of(a.citations[0].doc)
+    assert "heart-to-heart" in a.text and "most dire consequences" in a.text and len(gen.checks) == 1, a.text
+    assert len(a.citations) == 2 and all(text[c.start:c.end] == c.quote for c in a.citations)
+    assert [c.quote.split()[:2] for c in a.citations] == [["deputy", "foreign"], ["Mr", "Grushko"]]
