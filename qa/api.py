@@ -232,7 +232,9 @@ class Pipeline:
         if sides:  # each side's claims are checked against that speaker's sentences alone
             checked = cite.joined([self._side(q, sides, replies, n, spoke) for n in range(len(sides))])
         else:
-            read = kinds.itemize(raw) if kind.items else kinds.contrasted(raw) if kind.name == "compare" else raw
+            # "Moscow demands … and the US insisting …" (not a comparison's): the dangling second half left out
+            read = kinds.contrasted(raw) if kind.name == "compare" else kinds.unhitched(raw)
+            read = kinds.itemize(read) if kind.items else read
             if kind.partial and not kind.items:  # "X said A and said B": each statement checked on its own
                 read = kinds.conjoined(read)
             checked = cite.named(cite.verify(read, passages, documents.text_of, q))

@@ -203,6 +203,40 @@ def conjoined(reply: str) -> str:
     return "".join(out) + reply[pos:]
 
 
+# ", and the US insisting …" after a finite clause: the source's "with Moscow demanding …, and the US insisting …"
+# rewritten with only its first half made a sentence
+_DANGLING_PARTICIPLE = re.compile(r",?\s+and\s+(?:the\s+)?(?:[A-Z][\w’'-]*\s+){1,3}"
+                                  r"(?!(?:during|including|following|regarding|concerning|according|notwithstanding)\b)"
+                                  r"(?:[a-z]+ing)\b[^.!?\n]*")
+_WITH_PARTICIPLE = re.compile(r"\bwith\s+(?:the\s+)?(?:[A-Z][\w’'-]*\s+){1,3}[a-z]+ing\b")
+
+
+def unhitched(reply: str) -> str:
+    """A reply with each sentence's dangling ", and NAME -ing …" left out (its citation markers kept): "Moscow
+    demands a say in the membership of Nato and the US insisting that any progress must include a withdrawal of
+    Russian troops [3]" gives the US's condition as one of Moscow's demands, in words the citation check finds
+    in one sentence of the source ("… with Moscow demanding a say … and the US insisting …"). Not where the
+    sentence itself has "with NAME -ing", whose second half this is.
+
+    >>> unhitched("Moscow demands a say in Nato and the US insisting on a withdrawal [3]. Nato met [4].")
+    'Moscow demands a say in Nato [3]. Nato met [4].'
+    >>> unhitched("Sherman met Russia and the US during the talks [2].")
+    'Sherman met Russia and the US during the talks [2].'
+    >>> unhitched("He said the gap was wide, with Moscow demanding a say and the US insisting on a withdrawal [3].")
+    'He said the gap was wide, with Moscow demanding a say and the US insisting on a withdrawal [3].'
+    """
+    from .chunk import sentences
+
+    out, pos = [], 0
+    for a, b in sentences(reply):
+        sentence = reply[a:b]
+        fixed = sentence if _WITH_PARTICIPLE.search(sentence) else _DANGLING_PARTICIPLE.sub(
+            lambda m: "".join(f" {x.group().strip()}" for x in prompts.MARKER.finditer(m.group())), sentence)
+        out.append(reply[pos:a] + fixed)
+        pos = b
+    return "".join(out) + reply[pos:]
+
+
 # a line that is a comma list of short names under one citation: "Russia, Ukraine, Nato [3]."
 _COMMA_LIST = re.compile(r"^(?P<names>[^\[\]\n:]+?)\s*(?P<cite>(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+)(?P<end>[.!;]?)\s*$")
 _LIST_WORDS = 5  # words an item of such a list may have: more, and a segment is a clause, not a name

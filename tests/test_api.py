@@ -816,3 +816,19 @@ def test_one_speaker_s_two_statements_joined_by_and_are_each_checked_on_their_ow
     assert "heart-to-heart" in a.text and "most dire consequences" in a.text and len(gen.checks) == 1, a.text
     assert len(a.citations) == 2 and all(text[c.start:c.end] == c.quote for c in a.citations)
     assert [c.quote.split()[:2] for c in a.citations] == [["deputy", "foreign"], ["Mr", "Grushko"]]
+
+
+def test_a_list_item_with_another_s_condition_hitched_to_it_shows_only_its_own(toy_config):
+    # session 30, dev userdev-012: "What are Moscow's demands according to the article?" was answered "Moscow demands a
+    # say in the membership of Nato and the US insisting that any progress must include a withdrawal of Russian
+    # troops near Ukraine [3]", the words of one sentence ("… with Moscow demanding … and the US insisting …")
+    on = _whole(toy_config)
+    q = "What are Moscow's demands according to the article?"
+    n = _number_of(on, q, "not easy to bridge")
+    a = pipeline(on, f"Moscow demands a say in the membership of Nato and the US insisting that any progress must "
+                     f"include a withdrawal of Russian troops near Ukraine [{n}].").ask(q)
+    # the US's condition is not shown as Moscow's demand: the claim is cut to its own half, which a fact then
+    # shows as its sentence, the source's own words (`cite.one_of_many`: the US comes after an "and")
+    [c] = a.citations
+    assert "Moscow demands a say in the membership of Nato and the US" not in a.text, a.text
+    assert a.text == f"{c.quote.rstrip('.')} [{n}].", a.text
