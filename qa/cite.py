@@ -521,7 +521,8 @@ def unnamed_answer(verified: Verified, question: str, text_of) -> Verified:
 
 # the members either side of a claim's answer words in a series: "rejected by the US, the alliance and …"
 # (not a clause: ", and nobody may share it")
-_SERIES_AFTER = re.compile(r"(?:\s+[\w’'-]+){0,3}?(?:\s*,\s+(?:[\w’'-]+\s+){1,5}?(?:and|or)\s+|\s+(?:and|or)\s+)"
+_SERIES_AFTER = re.compile(r"(?P<gap>(?:\s+[\w’'-]+){0,3}?)(?:\s*,\s+(?:(?!(?:and|or)\b)[\w’'-]+\s+){1,5}?(?:and|or)\s+"
+                           r"|\s+(?:and|or)\s+)"
                            r"(?!(?:he|she|it|they|we|i|you|nobody|no one|there|then)\b)(?P<next>(?:[\w’'-]+\s*){1,4})",
                            re.I)
 _SERIES_BEFORE = re.compile(r"(?P<prev>(?:[\w’'-]+\s+){1,4}?)(?:,|\band|\bor)\s+(?:[\w’'-]+\s+){0,2}$")
@@ -543,6 +544,13 @@ def one_of_many(verified: Verified, question: str, text_of) -> Verified:
     True
     >>> v = Verified("The US, the alliance and potential candidate countries such as Ukraine rejected it [1].", (c,), False)
     >>> one_of_many(v, "Who rejected Moscow's key objective?", lambda d: t) is v
+    True
+    >>> t = "An estimated 50,000 Protestant Walloons and Huguenots fled to England. The US put economic sanctions, and has created or assisted groups."
+    >>> v = Verified("50,000 [1].", (Citation(1, "c", "d", 13, 19, "50,000"),), False)
+    >>> one_of_many(v, "About how many Walloons and Huguenots emigrated?", lambda d: t) is v
+    True
+    >>> v = Verified("Economic sanctions [1].", (Citation(1, "c", "d", 82, 100, "economic sanctions"),), False)
+    >>> one_of_many(v, "What type of sanctions has the US directed at Iran?", lambda d: t) is v
     True
     >>> t = "The code word is Marmalade, and nobody may share it."
     >>> v = Verified("The code word is Marmalade [1].", (Citation(1, "c", "d", 0, 26, t[:26]),), False)
@@ -566,6 +574,8 @@ def one_of_many(verified: Verified, question: str, text_of) -> Verified:
             return False  # the answer's words are not one phrase of the sentence
         said = stems(claim)
         after = _SERIES_AFTER.match(doc_text, b, sb)
+        if after and stems(after["gap"]) & asked:
+            after = None  # the series is the question's own ("50,000 Protestant Walloons and Huguenots")
         before = _SERIES_BEFORE.search(doc_text, max(sa, a - 80), a)
         return any(m and stems(m.group(g)) - said for m, g in ((after, "next"), (before, "prev")))
     return _as_sentences(verified, text_of, swap)
