@@ -189,16 +189,23 @@ def conjoined(reply: str) -> str:
     >>> conjoined("Russia and the US said talks went on [1].")
     'Russia and the US said talks went on [1].'
     """
+    def split(sentence: str) -> str:
+        m = _CONJOINED.fullmatch(sentence)
+        if not m or len(m["subj"].split()) > 6 or len(_QUOTE_MARKS.findall(m["first"])) % 2:
+            return sentence
+        first = m["first"].rstrip(" ,")
+        return (m["subj"] + " " + first + ("" if first.endswith((".", "!", "?")) else ".") + " " + m["subj"] + " "
+                + m["second"])
+    return _by_sentence(reply, split)
+
+
+def _by_sentence(reply: str, fix) -> str:
+    """The reply with each of its sentences put through `fix`, the space between them kept."""
     from .chunk import sentences
 
     out, pos = [], 0
     for a, b in sentences(reply):
-        m = _CONJOINED.fullmatch(reply, a, b)
-        if not m or len(m["subj"].split()) > 6 or len(_QUOTE_MARKS.findall(m["first"])) % 2:
-            continue
-        first = m["first"].rstrip(" ,")
-        out.append(reply[pos:a] + m["subj"] + " " + first + ("" if first.endswith((".", "!", "?")) else ".")
-                   + " " + m["subj"] + " " + m["second"])
+        out.append(reply[pos:a] + fix(reply[a:b]))
         pos = b
     return "".join(out) + reply[pos:]
 
@@ -225,16 +232,10 @@ def unhitched(reply: str) -> str:
     >>> unhitched("He said the gap was wide, with Moscow demanding a say and the US insisting on a withdrawal [3].")
     'He said the gap was wide, with Moscow demanding a say and the US insisting on a withdrawal [3].'
     """
-    from .chunk import sentences
-
-    out, pos = [], 0
-    for a, b in sentences(reply):
-        sentence = reply[a:b]
-        fixed = sentence if _WITH_PARTICIPLE.search(sentence) else _DANGLING_PARTICIPLE.sub(
+    def cut(sentence: str) -> str:
+        return sentence if _WITH_PARTICIPLE.search(sentence) else _DANGLING_PARTICIPLE.sub(
             lambda m: "".join(f" {x.group().strip()}" for x in prompts.MARKER.finditer(m.group())), sentence)
-        out.append(reply[pos:a] + fixed)
-        pos = b
-    return "".join(out) + reply[pos:]
+    return _by_sentence(reply, cut)
 
 
 # a line that is a comma list of short names under one citation: "Russia, Ukraine, Nato [3]."
