@@ -490,7 +490,8 @@ class Pipeline:
         # escalates?" the nearest was Grushko's "He later said Moscow would use military means …", which the item
         # reading let through (a summary's need not: "Summarise the outcome of the talks." is answered by "The
         # conversation was quite frank, …")
-        return [p for p in near if cite.stems(p.chunk.text) & cite.stems(q)] if kind.items else near
+        asked = cite.stems(q)
+        return [p for p in near if cite.stems(p.chunk.text) & asked] if kind.items else near
 
     def _retry_passage(self, kind, raw: str, checked, passages, cited: set[int]) -> Passage | None:
         """The passage a withheld reply gets a second chance on (config.retry): the best ranked one it did

@@ -565,14 +565,14 @@ def one_of_many(verified: Verified, question: str, text_of) -> Verified:
     asked = stems(question)
 
     def swap(claim: str, doc_text: str, sa: int, sb: int) -> bool:
-        answer = stems(claim) - asked
+        said = stems(claim)
+        answer = said - asked
         words = [m for m in _WORD.finditer(doc_text, sa, sb) if stem(m.group().lower()) in answer]
         if not answer or not words or {stem(m.group().lower()) for m in words} != answer:
             return False
         a, b = words[0].start(), words[-1].end()
         if len(_WORD.findall(doc_text, a, b)) > 8:
             return False  # the answer's words are not one phrase of the sentence
-        said = stems(claim)
         after = _SERIES_AFTER.match(doc_text, b, sb)
         if after and stems(after["gap"]) & asked:
             after = None  # the series is the question's own ("50,000 Protestant Walloons and Huguenots")
