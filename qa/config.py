@@ -30,7 +30,8 @@ class Config:
                                                      # end?" by "… ended with no breakthrough", 0.48)
     check_model: str = ""                            # model for the answer check; "" = the answering model
     reread: int = 1                                  # 1: a reply the citation check rejects is asked
-                                                     # again on its best source sentence; 0 = off
+                                                     # again on its best source sentence (a set read
+                                                     # whole: on a collection it won nothing); 0 = off
     agree: int = 1                                   # 1: a fact or reason must hold the phrase the model copies from
                                                      # its quoted sentences as the shortest answer (steps.agree)
     confirm: int = 1                                 # 1: a set not read whole asks an answer's question again on
