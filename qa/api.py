@@ -19,8 +19,8 @@ from typing import Iterator
 from . import cite, documents, index as index_mod, kinds, models, prompts, steps
 from .config import Config
 from .errors import BadQuestion, DocumentError, QAError
-from .retrieve import (Retriever, best_sentences, lead, named_sides, proper, side_sentence, sides as speakers_sides,
-                       spoken, who_said)
+from .retrieve import (Retriever, best_sentences, lead, named_sides, proper, side_sentence, speaker_named,
+                       sides as speakers_sides, spoken, who_said)
 from .types import Answer, Chunk, Passage, Stage
 
 _FOLLOW_UP = re.compile(r"\b(she|he|her|his|him|they|them|their|it|its|this|that|these|those|there|then)\b", re.I)
@@ -284,8 +284,8 @@ class Pipeline:
         near = [] if own or picked else self._summary_instead(q, kind, raw, checked, passages)  # (not twice quoted)
         if near:  # a summary withheld: the sentences nearest the question, quoted whole, if they face every check
             second, quoted, tried = yield from self._in_place(q, kind, "nearest", near, timings)
-            if not second.abstained:
-                checked, raw, seen, passages = second, quoted, tried, near
+            if not second.abstained:  # "She said that …" shown with whose words they are
+                checked, raw, seen, passages = speaker_named(second, documents.text_of), quoted, tried, near
         both = self._naming_both(q, every) if checked.abstained and kind.name == "compare" else []
         if both:  # a comparison withheld: the sentences that name both sides, quoted whole, if they face every check
             second, quoted, tried = yield from self._in_place(q, kind, "both", both, timings)

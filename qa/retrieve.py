@@ -337,10 +337,7 @@ def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
     “We are not negotiating …,” he said." Its context is the sentences from the one naming the speaker. Empty for
     a question that does not open by asking who spoke ("Who said", "Who has warned", `_WHO_SAID`), or where no
     sentence fits, or the one that does negates what the question asks and the question does not."""
-    from dataclasses import replace
-
-    from .chunk import span
-    from .cite import NAME, TITLES, negated, negations, stems, utterances
+    from .cite import TITLES, negated, negations, stems, utterances
 
     if not _WHO_SAID.match(question):
         return []
@@ -360,13 +357,49 @@ def who_said(question: str, passages: list[Passage], text_of) -> list[Passage]:
     text = full[doc]
     if negated(text[a:b], asked) and not negations(question):
         return []  # "Who said Russia intends to invade Ukraine?": Peskov "repeated Russia's denials that it …"
+    said = _as_said(doc, text, a, b, words)
+    return [said] if said else []
+
+
+def _as_said(doc: str, text: str, a: int, b: int, words: str) -> Passage | None:
+    """The sentence text[a:b] as a passage whose text is its speaker's name and the sentence ("Dmitry Peskov:
+    “We are not negotiating …,” he said."), the speaker by the longest name in `words`, the words that name them
+    ("Alexander Grushko", not "Russia's"); its context the sentences from the one naming the speaker. None where
+    `words` hold no name."""
+    from .chunk import span
+    from .cite import NAME
+
     names = [m.group() for m in NAME.finditer(words)]
     if not names:
-        return []
-    # the speaker by the longest name the words give: "Alexander Grushko", not "Russia's"
+        return None
     said = re.sub(r"['’]s$", "", max(names, key=lambda n: len(n.split()))) + ": " + " ".join(text[a:b].split())
     before = text.rfind(words.strip()[:40], 0, b) if words.strip() else -1
-    return [Passage(replace(span(doc, text, a, b), text=said), 0.0, 0.0, text[before if 0 <= before < a else a:b])]
+    return Passage(replace(span(doc, text, a, b), text=said), 0.0, 0.0, text[before if 0 <= before < a else a:b])
+
+
+# A sentence whose speaker it names only as "she" or "he": "She said that a further military incursion …"
+_UNNAMED_SPEAKER = re.compile(r"[\s“”\"'‘’]*(?:(?:but|and)\s+)?(?:he|she)\b", re.I)
+
+
+def speaker_named(checked, text_of):
+    """A verified reply (cite.Verified) of source sentences quoted whole, each sentence whose speaker it names only as
+    "she" or "he" (cite.utterances resolves whom) with the speaker's name written before it, as `who_said` writes
+    its sentence; its citation, the sentence itself, unchanged. Quoted in place of a withheld list, Truss's "She said
+    that a further military incursion into Ukraine would come with a severe cost …" did not tell the reader whose
+    words they were. Named after the checks: as an item of a list of measures, "Wendy Sherman: She repeated US vows
+    …" reads as a person, and the item reading withheld it."""
+    from .cite import utterances
+
+    text = checked.text
+    for c in checked.citations:
+        full = text_of(c.doc)
+        said = next((_as_said(c.doc, full, a, b, words) for a, b, who, words in utterances(full)
+                     if a == c.start and who and _UNNAMED_SPEAKER.match(full[a:b])), None)
+        at = text.find(c.quote[:40]) if said else -1
+        if at >= 0 and not text[:at].endswith(": "):
+            name = said.chunk.text[:said.chunk.text.index(": ") + 2]
+            text = text[:at] + name + text[at:]
+    return replace(checked, text=text)
 
 
 _ACCORDING_TO = r"\b(?i:according to)\s+(?:the\s+)?"

@@ -96,3 +96,29 @@ def test_best_sentences_reads_stored_sentence_vectors_and_embeds_only_what_is_mi
     partial = Sentences.of_keys({k: stored.vectors[stored.rows[k]] for k in keys[:2]}, toy.dim)
     best_sentences([Passage(chunk, 1.0, 0.5)], q, spy, {"d": doc}.__getitem__, 40, partial, toy.embed([q]))
     assert spy.calls == [[q] + [doc[a:b] for _, a, b in keys]]
+
+
+def test_a_sentence_whose_speaker_is_a_she_or_he_is_written_with_the_speaker_s_name(article_dir):
+    # session 31, dev probe ls2-07: a withheld list quoted Truss's "She said that a further military incursion …"
+    # in her stead, and the reader was not told whose words they were
+    from qa import api, cite, documents
+    from qa.chunk import sentences, span
+    from qa.retrieve import speaker_named
+    from qa.types import Passage
+
+    doc = str(next(article_dir.glob("*.txt")))
+    text = documents.text_of(doc)
+    picked = [Passage(span(doc, text, a, b), 0.0) for a, b in sentences(text) if text[a:b].startswith(
+        ("She said that", "Julianne Smith", "They took place", "He later said"))]
+    quoted = cite.verify(api._in_their_words(picked), picked, documents.text_of)
+    assert not quoted.abstained and len(quoted.citations) == 4
+    named = speaker_named(quoted, documents.text_of)
+    assert named.citations == quoted.citations and named.abstained is False
+    shown = [s for s, _ in cite.claims(named)]
+    assert shown[1].startswith("Mr Grushko: He later said Moscow would use military means"), shown
+    assert shown[2].startswith("UK Foreign Secretary Liz Truss: She said that a further military incursion"), shown
+    # a sentence that names its speaker, and one whose "They" speaks of nobody, stay as they are
+    assert shown[0].startswith("They took place as Russian troop movements") and shown[3].startswith("Julianne Smith, the")
+    # its quote is still the sentence, cut from the source; named twice, it is named once
+    assert all(text[c.start:c.end] == c.quote for c in named.citations)
+    assert speaker_named(named, documents.text_of) == named
