@@ -244,7 +244,8 @@ class Pipeline:
         timings["generate_s"] = now - (first or now)
         rejected = checked.abstained and not cite.is_abstention(raw)
         # (a set read whole only: on corpus dev a collection's re-read ran on 20 of 160 questions in session 26 and
-        # 19 in session 30 and changed no outcome, 2.2 s each; on the article it answered 15 of 69)
+        # 19 in session 30 and changed no outcome, 2.2 s each; where the article's dev sets ran it, 15 of 69 ended
+        # answered)
         focus = cite.focus(raw, passages, documents.text_of) if (
             rejected and self.config.reread and self.whole) else None
         if focus is not None:  # the reply fails the citation check, but one source sentence backs most of it

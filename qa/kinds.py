@@ -71,7 +71,8 @@ RULES = (
     ("twopart", re.compile(r"[,;]? and (?:\w+ )?(?:what|who|whom|when|where|which|why|how)\b", re.I)),
     ("yesno", re.compile(rf"^\s*{_AUX}\b", re.I)),
     ("list", re.compile(r"^\s*(?:list|name|enumerate)\b|\bthe names of\b|^\s*who (?:were|are) (?:the|all)\b"
-                        r"|^\s*(?:which|what) (?:\w+ )?\w+s (?:are|were|did|does|do|have|had|could|would|might|may|will)\b"
+                        r"|^\s*(?:which|what) (?:\w+ )?\w+s "
+                        r"(?:are|were|did|does|do|have|had|could|would|might|may|will)\b"
                         r"|^\s*(?:which|what) (?:\w+ )?"
                         r"(?:countries|cities|people|officials|areas|measures|meetings|words)\b",
                         re.I)),
