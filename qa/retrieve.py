@@ -367,14 +367,21 @@ def _as_said(doc: str, text: str, a: int, b: int, words: str) -> Passage | None:
     ("Alexander Grushko", not "Russia's"); its context the sentences from the one naming the speaker. None where
     `words` hold no name."""
     from .chunk import span
+
+    name = _speaker_name(words)
+    if not name:
+        return None
+    said = name + ": " + " ".join(text[a:b].split())
+    before = text.rfind(words.strip()[:40], 0, b) if words.strip() else -1
+    return Passage(replace(span(doc, text, a, b), text=said), 0.0, 0.0, text[before if 0 <= before < a else a:b])
+
+
+def _speaker_name(words: str) -> str:
+    """The longest name in the words that name a speaker ("Alexander Grushko", not "Russia's"), "" where none."""
     from .cite import NAME
 
     names = [m.group() for m in NAME.finditer(words)]
-    if not names:
-        return None
-    said = re.sub(r"['’]s$", "", max(names, key=lambda n: len(n.split()))) + ": " + " ".join(text[a:b].split())
-    before = text.rfind(words.strip()[:40], 0, b) if words.strip() else -1
-    return Passage(replace(span(doc, text, a, b), text=said), 0.0, 0.0, text[before if 0 <= before < a else a:b])
+    return re.sub(r"['’]s$", "", max(names, key=lambda n: len(n.split()))) if names else ""
 
 
 # A sentence whose speaker it names only as "she" or "he": "She said that a further military incursion …"
@@ -393,12 +400,11 @@ def speaker_named(checked, text_of):
     text = checked.text
     for c in checked.citations:
         full = text_of(c.doc)
-        said = next((_as_said(c.doc, full, a, b, words) for a, b, who, words in utterances(full)
-                     if a == c.start and who and _UNNAMED_SPEAKER.match(full[a:b])), None)
-        at = text.find(c.quote[:40]) if said else -1
+        name = next((_speaker_name(words) for a, b, who, words in utterances(full)
+                     if a == c.start and who and _UNNAMED_SPEAKER.match(full[a:b])), "")
+        at = text.find(c.quote[:40]) if name else -1
         if at >= 0 and not text[:at].endswith(": "):
-            name = said.chunk.text[:said.chunk.text.index(": ") + 2]
-            text = text[:at] + name + text[at:]
+            text = f"{text[:at]}{name}: {text[at:]}"
     return replace(checked, text=text)
 
 
