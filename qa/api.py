@@ -237,7 +237,7 @@ class Pipeline:
             read = kinds.itemize(read) if kind.items else read
             if kind.partial and not kind.items:  # "X said A and said B": each statement checked on its own
                 read = kinds.conjoined(read)
-            checked = cite.named(cite.verify(read, passages, documents.text_of, q))
+            checked = _unpicked(q, kind, read, cite.named(cite.verify(read, passages, documents.text_of, q)), passages)
             if kind.items and not checked.abstained:  # shown one item a line, as the model was asked to write them
                 checked = cite.keep_sentences(checked, [True] * len(cite.claims(checked)))
         now = time.perf_counter()
@@ -411,7 +411,8 @@ class Pipeline:
             pieces.append(piece)
             yield piece
         reply = "".join(pieces)
-        return reply, cite.verify(prompts.MARKER.sub("", reply), passages, documents.text_of, q)
+        read = prompts.MARKER.sub("", reply)
+        return reply, _unpicked(q, kind, read, cite.verify(read, passages, documents.text_of, q), passages)
 
     def _checks(self, q: str, kind, checked, seen: dict, timings: dict):
         """The steps of steps.CHECKS in order, each announced by its Stage and timed (`<name>_s`); the first
@@ -595,6 +596,14 @@ SUMMARY_CHARS = 500
 # (retrieve.sides): a yes/no's reply is one Yes or No, a list's items are checked one by one
 _NOT_BY_SIDE = ("yesno", "list")
 _SIDE_BY_SIDE = ("compare", "twopart")  # other kinds only where the question joins the names ("Sherman and Truss")
+
+
+def _unpicked(q: str, kind, read: str, checked: cite.Verified, passages) -> cite.Verified:
+    """A list reply's verification, withheld where the question's words dropped most of the items its source
+    backs (`cite.picked_by_question`: what is left is the word test's pick, not an answer)."""
+    if kind.items and cite.picked_by_question(read, checked, passages, documents.text_of, q):
+        return cite.Verified(prompts.ABSTAIN, (), True)
+    return checked
 
 
 def _in_their_words(picked: list[Passage]) -> str:

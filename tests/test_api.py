@@ -841,3 +841,21 @@ def test_a_collection_s_rejected_reply_is_not_read_again(toy_config):
     p = pipeline(toy_config, wrong, "Dmitry Peskov repeated Russia's denials that it intends to invade Ukraine [1].")
     a = p.ask(PESKOV_Q)
     assert a.abstained and len(p.generator.prompts) == 1 and "reread_s" not in a.timings
+
+
+def test_a_list_whose_items_the_question_s_words_dropped_but_one_is_not_shown_as_that_one(toy_config):
+    # session 32, dev probe l3-02: to "Which officials took part in the Brussels talks?" every item the source backs
+    # but one was dropped for a passage that does not say "Brussels"; the one left, Sannino, whom Ms Sherman met
+    # "in Brussels" (not at the talks), was shown alone, cited (cite.picked_by_question)
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000, min_support=0.5)
+    reply = "Jens Stoltenberg [1]\nAlexander Grushko [3]\nWendy Sherman [9]\nStefano Sannino [10]"
+    a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply] * 3)).ask(
+        "Which officials took part in the Brussels talks?")
+    assert "Stefano Sannino [" not in a.text, a.text  # (the sentences nearest the question may be quoted instead)
+    # the same reply to a question whose words drop none of its items is shown whole
+    a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).ask(
+        "Which officials are named in the article?")
+    assert [line.split(" [")[0] for line in a.text.splitlines()] == [
+        "Jens Stoltenberg", "Alexander Grushko", "Wendy Sherman", "Stefano Sannino"], a.text
