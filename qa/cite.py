@@ -361,14 +361,15 @@ def verify(answer: str, passages: list[Passage], text_of, question: str = "") ->
 def picked_by_question(answer: str, verified: Verified, passages: list[Passage], text_of, question: str) -> bool:
     """A list reply (one item a sentence) most of whose source-backed items the citation check dropped for what
     the question says (`verify` of the reply with the question, against without it): two at least, and more than
-    it kept. The model, which read the whole text, and the word test then read the question differently, and what
+    it kept. The model, which read the passages, and the word test then read the question differently, and what
     is left is the word test's pick, not an answer both vouch for: to "Which officials took part in the Brussels
     talks?" the 1.5B listed Stoltenberg, Grushko, Sherman and eight more, each backed by its sentence; every one
     was dropped because its passage does not say "Brussels" but Stefano Sannino, whom Ms Sherman met "in
     Brussels" (not at the talks), and he was shown alone, cited (session 32).
 
     >>> t = {"d": "Ann spoke. Bob spoke. Cy met Ann in Rome."}
-    >>> ps = [Passage(Chunk(f"c{i}", "d", a, b, t["d"][a:b]), 1.0) for i, (a, b) in enumerate(((0, 10), (11, 21), (22, 41)))]
+    >>> spans = ((0, 10), (11, 21), (22, 41))
+    >>> ps = [Passage(Chunk(f"c{i}", "d", a, b, t["d"][a:b]), 1.0) for i, (a, b) in enumerate(spans)]
     >>> reply, q = "Ann [1].\\nBob [2].\\nCy [3].", "Who spoke in Rome?"
     >>> v = verify(reply, ps, t.get, q)
     >>> v.text, picked_by_question(reply, v, ps, t.get, q)
