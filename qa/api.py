@@ -259,11 +259,12 @@ class Pipeline:
             # meeting. She said … [20]", where the source has her speaking before it); but a Yes whose next
             # sentence, cited, states the question itself, no negation on either side, is that sentence's
             # Yes (the polarity step still reads its quote): "Yes, the talks will continue at the OSCE. The talks
-            # will continue with a meeting of the Organisation for Security and Co-operation in Europe … [22]"
-            first = cite.claims(checked)[0][0]
-            states = kinds.polarity_of(raw) == "yes" and cite.states_question(first, q) and not (
-                cite.negations(first) or cite.negations(q))
-            checked = replace(checked, text=f"Yes: {checked.text}") if states else cite.Verified(prompts.ABSTAIN, (), True)
+            # will continue with a meeting of the Organisation for Security and Co-operation in Europe … [22]"; and
+            # a No whose next sentence, cited, states the question with a negating word that reaches the question's
+            # words (the question itself not negated) is that sentence's No: "No, the talks did not end with a
+            # breakthrough. The talks in Geneva ended with no breakthrough [20]", whose first sentence the word test
+            # drops (its "not" is on "end", the source's "no" on "breakthrough")
+            checked = _with_polarity(checked, kinds.polarity_of(raw), q)
         seen: dict = {"passages": passages}  # what the steps share (steps.py)
         # the passages the reply cited: its markers (but a re-read's "[1]", which is its focus) and its verified quotes
         cited = {c.n for c in checked.citations} | (set() if focus is not None else set(cite.cited_numbers(raw)))
@@ -604,6 +605,25 @@ def _unpicked(q: str, kind, read: str, checked: cite.Verified, passages) -> cite
     if kind.items and cite.picked_by_question(read, checked, passages, documents.text_of, q):
         return cite.Verified(prompts.ABSTAIN, (), True)
     return checked
+
+
+def _with_polarity(checked: cite.Verified, said: str, q: str) -> cite.Verified:
+    """A yes/no reply whose Yes or No (`said`) went with a sentence the citation check dropped: what is left,
+    with that Yes or No where its first claim states the question's words itself (`cite.states_question`), with
+    a negating word reaching them for a No and none for a Yes, the question not negated; else withheld.
+
+    >>> v = cite.Verified("Those talks in Geneva ended with no breakthrough [2].", (), False)
+    >>> [_with_polarity(v, said, "Did the talks end with a breakthrough?").text for said in ("no", "yes")]
+    ['No: Those talks in Geneva ended with no breakthrough [2].', "The documents don't say."]
+    >>> _with_polarity(v, "no", "Did the talks end without a breakthrough?").text
+    "The documents don't say."
+    """
+    first = cite.claims(checked)[0][0]
+    if cite.states_question(first, q) and not cite.negations(q):
+        denied = bool(cite.negated(first, cite.stems(q)))
+        if said == "yes" and not cite.negations(first) or said == "no" and denied:
+            return replace(checked, text=f"{said.capitalize()}: {checked.text}")
+    return cite.Verified(prompts.ABSTAIN, (), True)
 
 
 def _in_their_words(picked: list[Passage]) -> str:

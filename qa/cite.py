@@ -762,6 +762,28 @@ def negated(text: str, about: set[str]) -> set[str]:
     return {x for _, reached in _scopes(text) for x in reached & about}
 
 
+def denies_asked(claim: str, question: str) -> bool | None:
+    """Whether a negating word of the claim reaches a word the question asks about beyond its names: True where
+    it does; False where it reaches only names and the claim says none of the question's other words, so that it
+    denies something else of them (to "Was Russia negotiating from a position of strength, according to
+    Peskov?", "Peskov repeated Russia's denials … that it intends to invade Ukraine" denies an invasion); None
+    where the negation reaches none of the question's words, or only names of a claim that says some of the
+    others.
+
+    >>> q = "Was Russia negotiating from a position of strength, according to Peskov?"
+    >>> [denies_asked(c, q) for c in ("Peskov repeated Russia's denials that it intends to invade Ukraine.",
+    ...  "Peskov said Russia was not negotiating from a position of strength.", "Russia said it was negotiating.")]
+    [False, True, None]
+    """
+    asked = stems(question) - {"accord"}  # "…, according to Peskov?" names who says it
+    names = _name_stems(question)
+    if negated(claim, asked - names):
+        return True
+    if negated(claim, names) and not (asked - names) & stems(claim):
+        return False
+    return None
+
+
 def negates_question(claim: str, question: str) -> bool:
     """The claim is the question's statement negated: a negating word reaches the question's words, and
     the claim adds no other word the question lacks (a fuller form of one of its names aside).

@@ -171,11 +171,17 @@ def polarity(pipe, q, kind, v, seen):
     A negation that reaches none of the question's words ("Yes, the talks ended without a breakthrough" to
     "Did the talks end?") leaves the reply to the model's reading. Where that reading differs, the reply is
     withheld, but for a No before a claim that states every word of the question with no negation on either
-    side, which the reading's Yes confirms: that is shown as a Yes."""
+    side, which the reading's Yes confirms: that is shown as a Yes. A negation that reaches only the question's
+    names, in a claim that says none of its other words, denies something else of them (`cite.denies_asked`),
+    and the reply is withheld with no model pass: "No, Peskov repeated Russia's denials … that it intends to
+    invade Ukraine" to "Was Russia negotiating from a position of strength, according to Peskov?" (session 33;
+    the answer check had given it 0.60)."""
     said = kinds.polarity_of(v.text) if kind.polarity else ""
     if not said:
         return None
     claim = cite.without_yes_no(cite.claims(v)[0][0])
+    if not cite.negations(q) and cite.denies_asked(claim, q) is False:
+        return lambda: False  # it denies something else of the question's names, and says nothing it asks
     denied = cite.negated(claim, cite.stems(q))
     if denied and not cite.negations(q):
         if said == "no":

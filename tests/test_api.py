@@ -859,3 +859,32 @@ def test_a_list_whose_items_the_question_s_words_dropped_but_one_is_not_shown_as
         "Which officials are named in the article?")
     assert [line.split(" [")[0] for line in a.text.splitlines()] == [
         "Jens Stoltenberg", "Alexander Grushko", "Wendy Sherman", "Stefano Sannino"], a.text
+
+
+def test_a_no_whose_next_sentence_denies_the_question_is_shown_with_that_sentence(toy_config):
+    # session 33, dev probe yn3-01: "No, the talks did not end with a breakthrough." fails the word test (its "not"
+    # is on "end", the source's "no" on "breakthrough"); the sentence after it, "Those talks in Geneva ended with
+    # no breakthrough", states the question with a negating word on its words: that sentence's No, not withheld
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000, min_support=0.5)
+    reply = "No, the talks did not end with a breakthrough. The talks in Geneva ended with no breakthrough."
+    a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).ask(
+        "Did the talks end with a breakthrough?")
+    assert a.text.startswith("No: ") and not a.abstained, a.text
+    assert [c.quote for c in a.citations] == ["Those talks in Geneva ended with no breakthrough."]
+
+
+def test_a_no_whose_sentence_denies_something_else_of_the_question_s_names_is_withheld(toy_config):
+    # session 33, dev probe yn3-04: the denial reaches Russia and Peskov, not the position of strength asked about
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000, min_support=0.5)
+    reply = "No, Kremlin spokesman Dmitry Peskov repeated Russia's denials on Wednesday that it intends to invade Ukraine."
+    q = "Was Russia negotiating from a position of strength, according to Peskov?"
+    a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).ask(q)
+    assert a.abstained, a.text
+    # the same sentence to the question it answers stands
+    a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).ask(
+        "Did Russia say it intends to invade Ukraine?")
+    assert a.text.startswith("No") and "denials" in a.text, a.text
