@@ -229,6 +229,8 @@ class Pipeline:
                 replies.append(("".join(said), side, before))
         # a side's "[1]" is its own first passage: renumbered as in the passages of all sides
         raw = "\n".join(cite.renumbered(reply, before) for reply, _, before in replies) or prompts.ABSTAIN
+        if kind.polarity:  # "Yes, Russia and the US met on Monday. The documents don't say.": the Yes, checked
+            raw = cite.without_doubt(raw)
         if sides:  # each side's claims are checked against that speaker's sentences alone
             checked = cite.joined([self._side(q, sides, replies, n, spoke) for n in range(len(sides))])
         else:
@@ -411,7 +413,7 @@ class Pipeline:
                                            kind.max_tokens or self.config.max_tokens, prompts.NOT_FIRST):
             pieces.append(piece)
             yield piece
-        reply = "".join(pieces)
+        reply = cite.without_doubt("".join(pieces)) if kind.polarity else "".join(pieces)
         read = prompts.MARKER.sub("", reply)
         return reply, _unpicked(q, kind, read, cite.verify(read, passages, documents.text_of, q), passages)
 

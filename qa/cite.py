@@ -898,6 +898,21 @@ def without_yes_no(claim: str) -> str:
     return _YES_NO.sub("", claim)
 
 
+def without_doubt(reply: str) -> str:
+    """A reply that opens with Yes or No, with a sentence that says the documents do not say left out: the 1.5B
+    now and then writes one after its answer ("Yes, Russia and the US met on Monday. The documents don't say."),
+    which made the whole reply an abstention. What is left faces every check, as any reply (a claim the source
+    does not state is withheld as before: "No, Hungary did not block a joint statement …").
+
+    >>> without_doubt("Yes, Russia and the US met on Monday. The documents don't say.")
+    'Yes, Russia and the US met on Monday.'
+    >>> without_doubt("The documents don't say."), without_doubt("Nato met. The documents don't say.")
+    ("The documents don't say.", "Nato met. The documents don't say.")
+    """
+    kept = [reply[a:b] for a, b in sentences(reply) if not is_abstention(reply[a:b])]
+    return " ".join(kept) if kept and _YES_NO.match(reply) and _YES_NO.match(kept[0]) else reply
+
+
 def with_yes_no(verified: Verified, word: str) -> Verified:
     """The verified answer with `word` for the Yes or No it opens with (the polarity step's verdict).
 

@@ -888,3 +888,20 @@ def test_a_no_whose_sentence_denies_something_else_of_the_question_s_names_is_wi
     a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).ask(
         "Did Russia say it intends to invade Ukraine?")
     assert a.text.startswith("No") and "denials" in a.text, a.text
+
+
+def test_a_yes_the_model_doubts_after_it_is_checked_not_taken_for_an_abstention(toy_config):
+    # session 33, dev probe yn3-07: "Yes, Russia and the US met on Monday. The documents don't say." was withheld
+    # whole as an abstention; the Yes faces every check instead, and one the source does not state is still withheld
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000, min_support=0.5)
+    reply = "Yes, Russia and the US met on Monday. The documents don't say."
+    a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).ask(
+        "Did Russia and the US meet on Monday?")
+    assert a.text.startswith("Yes, Russia and the US met on Monday [") and not a.abstained, a.text
+    assert "don't say" not in a.text
+    reply = "No, Hungary did not block a joint statement at the summit. The documents don't say."
+    a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply] * 3)).ask(
+        "Did Hungary block a joint statement at the summit?")
+    assert a.abstained, a.text
