@@ -272,7 +272,7 @@ class Pipeline:
         cited = {c.n for c in checked.citations} | (set() if focus is not None else set(cite.cited_numbers(raw)))
         checked = yield from self._checks(q, kind, checked, seen, timings)
         run = steps.denied(self, q, kind, raw, passages) if checked.abstained else None
-        if run is not None:  # a withheld Yes: the No a source sentence may give instead
+        if run is not None:  # a withheld Yes or No: the No a source sentence may give instead
             yield Stage("denied")
             now = time.perf_counter()
             checked = run() or checked

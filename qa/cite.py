@@ -227,10 +227,23 @@ _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     "seventeen eighteen nineteen twenty".split())}
 
 
+# Irregular past forms and the verbs they are (of those that name nothing else: not "left", "found", "saw", "lost"),
+# for `_base_stems`
+_IRREGULAR_BASE = dict(pair.split(":") for pair in (
+    "met:meet brought:bring led:lead took:take taken:take gave:give given:give held:hold went:go gone:go came:come "
+    "wrote:write written:write began:begin begun:begin sent:send kept:keep sought:seek chose:choose chosen:choose "
+    "became:become knew:know known:know fought:fight built:build told:tell thought:think spoke:speak spoken:speak "
+    "broke:break broken:break drove:drive driven:drive ran:run paid:pay spent:spend meant:mean understood:understand "
+    "stood:stand caught:catch taught:teach bought:buy grew:grow grown:grow drew:draw drawn:draw threw:throw "
+    "thrown:throw flew:fly sold:sell struck:strike").split())
+
+
 def stem(word: str) -> str:
     """A content word (`tokens`) with its inflection folded, so that a claim that words the source's
     verb another way is matched ("holding" a set speed, quoted from "could not hold a set speed");
-    number words as digits ("four" centres for "4").
+    number words as digits ("four" centres for "4"). An irregular past is not folded here (`_base_stems`):
+    the word test would then find "Julianne Smith spoke after the meeting" in "Ms Smith said, speaking before
+    the meeting", leaving its "after" to the model's reading alone.
 
     >>> [stem(w) for w in ("holding", "defined", "define", "typically", "stopped", "falling", "fall", "shown", "four")]
     ['hold', 'defin', 'defin', 'typical', 'stop', 'fall', 'fall', 'show', '4']
@@ -255,6 +268,16 @@ def stem(word: str) -> str:
 def stems(text: str) -> set[str]:
     """The stems of a text's content words: what the citation check matches a claim on."""
     return {stem(w) for w in tokens(text)}
+
+
+def _base_stems(text: str) -> set[str]:
+    """`stems`, with each irregular past as its verb's too: "brought" says the "bring" of a question.
+
+    >>> sorted(_base_stems("Russia brought nothing; Ms Sherman met him"))
+    ['bring', 'brought', 'meet', 'met', 'ms', 'noth', 'russia', 'sherman']
+    """
+    words = tokens(text)
+    return {stem(w) for w in words} | {stem(_IRREGULAR_BASE[w]) for w in words if w in _IRREGULAR_BASE}
 
 
 def _spans(doc_text: str, p: Passage) -> list[tuple[int, int]]:
@@ -1123,6 +1146,9 @@ def opposed(question: str, citations: tuple[Citation, ...], text_of, claim: str 
     return out
 
 
+_ANY = {"noth": "anyth", "nobody": "anybody", "none": "any", "never": "ever"}  # a negating word's "any" (stems)
+
+
 def denials(question: str, claim: str, passages: list[Passage], text_of) -> list[Citation]:
     """The source sentences that say No, in words, to a yes/no question whose reply said Yes with `claim`: each
     holds the question's names (or the sentences back to whoever its "he" is do) and every other word of it,
@@ -1167,7 +1193,8 @@ def denials(question: str, claim: str, passages: list[Passage], text_of) -> list
             if not _holds(around, keys):
                 continue
             excluded = opposed(question, (c,), text_of, claim)
-            held = stems(around) | {w for w, _ in excluded}
+            # "brought nothing new" says the "anything" of "Did Russia bring anything new?", and denies it
+            held = _base_stems(around) | {w for w, _ in excluded} | {_ANY[w] for w in stems(c.quote) if w in _ANY}
             # every word of the question, or of the claim, which restates it in the source's words ("Is Russia
             # planning to invade Ukraine?", "Yes, Russia intends to invade Ukraine")
             if asked - held and restated - held:

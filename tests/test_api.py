@@ -404,9 +404,8 @@ def test_a_withheld_yes_becomes_the_no_its_source_sentence_gives_where_the_model
 @pytest.mark.parametrize("question, reply", [
     ("Did Russia deny that it intends to invade Ukraine?", "Yes, Russia said it intends to invade Ukraine [1]."),
     ("Did Russia say it intends to invade Poland?", "Yes, Russia said it intends to invade Poland [1]."),
-    ("Did Russia say it intends to invade Ukraine?", "No, Russia said it intends to invade Ukraine [1]."),
     ("Did Russia say it intends to invade Ukraine?", prompts.ABSTAIN)])
-def test_no_reading_for_a_no_where_the_question_is_negated_no_sentence_holds_its_words_or_the_reply_said_no(
+def test_no_reading_for_a_no_where_the_question_is_negated_no_sentence_holds_its_words_or_the_model_abstained(
         toy_config, question, reply):
     from dataclasses import replace
 
@@ -875,19 +874,36 @@ def test_a_no_whose_next_sentence_denies_the_question_is_shown_with_that_sentenc
     assert [c.quote for c in a.citations] == ["Those talks in Geneva ended with no breakthrough."]
 
 
-def test_a_no_whose_sentence_denies_something_else_of_the_question_s_names_is_withheld(toy_config):
-    # session 33, dev probe yn3-04: the denial reaches Russia and Peskov, not the position of strength asked about
+def test_a_no_whose_sentence_denies_something_else_of_the_question_s_names_is_not_shown(toy_config):
+    # session 33, dev probe yn3-04: the denial reaches Russia and Peskov, not the position of strength asked about;
+    # withheld by the polarity step, with no model pass, and answered instead by the sentence that denies what the
+    # question asks (steps.denied)
     from dataclasses import replace
 
     config = replace(toy_config, whole_chars=100_000, min_support=0.5)
     reply = "No, Kremlin spokesman Dmitry Peskov repeated Russia's denials on Wednesday that it intends to invade Ukraine."
     q = "Was Russia negotiating from a position of strength, according to Peskov?"
-    a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).ask(q)
-    assert a.abstained, a.text
+    items = list(Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).stream(q))
+    assert Stage("polarity") in items and Stage("denied") in items
+    assert items[-1].text.startswith("No: “We are not negotiating from a position of strength"), items[-1].text
     # the same sentence to the question it answers stands
     a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).ask(
         "Did Russia say it intends to invade Ukraine?")
     assert a.text.startswith("No") and "denials" in a.text, a.text
+
+
+@pytest.mark.parametrize("reads_it", [True, False])
+def test_a_reply_that_says_no_to_what_the_source_denies_gets_the_denial_where_the_answer_check_reads_it(
+        toy_config, reads_it):
+    # "No, Russia said it intends to invade Ukraine" says No and contradicts itself (withheld by the word test);
+    # the sentence that reports Russia's denials gives the No, if the answer check reads it as answering
+    from dataclasses import replace
+
+    p = pipeline(replace(toy_config, min_support=0.5), "No, Russia said it intends to invade Ukraine [1].")
+    p.generator.support = [0.9 if reads_it else 0.1] * 4
+    a = p.ask("Did Russia say it intends to invade Ukraine?")
+    assert "denied_s" in a.timings
+    assert (a.text == f"No: {DENIAL} [{a.citations[0].n}]." if reads_it else a.abstained), a.text
 
 
 def test_a_yes_the_model_doubts_after_it_is_checked_not_taken_for_an_abstention(toy_config):
@@ -905,3 +921,22 @@ def test_a_yes_the_model_doubts_after_it_is_checked_not_taken_for_an_abstention(
     a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply] * 3)).ask(
         "Did Hungary block a joint statement at the summit?")
     assert a.abstained, a.text
+
+
+def test_a_withheld_reply_that_says_no_is_answered_by_the_sentence_that_denies_the_question(toy_config):
+    # session 33, dev probe yn3-06: "Yes, Jens Stoltenberg said Russia doesn't have a veto …" contradicts itself and
+    # was withheld; the sentence whose "doesn't" reaches the question's "veto" gives its No, if the answer check
+    # reads it as answering the question (steps.denied)
+    from dataclasses import replace
+
+    config = replace(toy_config, whole_chars=100_000, min_support=0.5)
+    reply = "Yes, Jens Stoltenberg said Russia doesn't have a veto on which country can join Nato. [3]"
+    q = "Did Stoltenberg say Russia can veto who joins Nato?"
+    gen = ScriptedGenerator([reply] * 3)
+    a = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q)
+    assert a.text.startswith("No: Jens Stoltenberg said 'Russia doesn't have a veto'") and not a.abstained, a.text
+    assert "Russia doesn't have a veto" in a.citations[0].quote
+    # the answer check read that sentence last: where it reads it as no answer, the reply stays withheld
+    assert "Russia doesn't have a veto" in gen.checks[-1][-1]["content"]
+    gen = ScriptedGenerator([reply] * 3, support=[1.0] * (len(gen.checks) - 1) + [0.2])
+    assert Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q).abstained

@@ -94,11 +94,15 @@ def test_a_yes_the_quoted_sentences_do_not_give_is_withheld(toy_config):
     assert Stage("polarity") in items and Stage("entail") not in items
     assert not answer.abstained and answer.text == "No, those talks in Geneva ended with no breakthrough [1]."
     assert len(gen.checks) == 1  # the answer check only
-    # a claim that says more than the negated question is not plainly a No: withheld
+    # a claim that says more than the negated question is not plainly a No: withheld by the polarity step; the
+    # sentence whose "no" reaches the question's "breakthrough" (Ms Sherman named in the one before it) is then
+    # the No, where the answer check reads it as answering the question (steps.denied, session 33)
     p, gen = yesno_pipeline(toy_config, "Yes, those talks in Geneva ended with no breakthrough [1].", p_yes=0.9)
-    answer = p.ask("Did Ms Sherman's talks end with a breakthrough?")
-    assert answer.abstained and answer.text == prompts.ABSTAIN and stage(answer) == "polarity"
-    assert len(gen.checks) == 1
+    items = list(p.stream("Did Ms Sherman's talks end with a breakthrough?"))
+    answer = items[-1]
+    assert Stage("denied") in items and Stage("polarity") in items
+    assert answer.text == "No: Those talks in Geneva ended with no breakthrough [1]."
+    assert len(gen.checks) == 2 and "Does the text answer this exact question?" in gen.checks[-1][-1]["content"]
     # a Yes whose claim is not negated is asked of the quoted sentences alone
     q = "Was the Nato-Russia Council established in 2002?"
     p, gen = yesno_pipeline(toy_config, "Yes, the Nato-Russia Council was established in 2002 [1].", p_yes=0.1)
@@ -239,9 +243,11 @@ def test_a_yes_before_a_negated_claim_is_withheld_whatever_the_model_reads(toy_c
     # have a veto" as a yes to the question too
     reply = "Yes, Stoltenberg said Russia doesn't have a veto on who can join the military alliance [1]."
     p, gen = yesno_pipeline(toy_config, reply, p_yes=0.9)
-    answer = p.ask("Does Russia have a veto on who can join Nato, according to Stoltenberg?")
-    assert answer.abstained and stage(answer) == "polarity"
-    assert not any("is the answer yes or no" in c[0]["content"] for c in gen.checks)  # no model pass for it
+    items = list(p.stream("Does Russia have a veto on who can join Nato, according to Stoltenberg?"))
+    answer = items[-1]
+    assert Stage("polarity") in items and not any("is the answer yes or no" in c[0]["content"] for c in gen.checks)
+    # withheld there; the sentence that says Russia doesn't have one is the No (steps.denied, session 33)
+    assert Stage("denied") in items and answer.text.startswith("No: ") and "doesn't have a veto" in answer.text
 
 
 class Judge(ScriptedGenerator):
