@@ -860,16 +860,22 @@ def test_a_list_whose_items_the_question_s_words_dropped_but_one_is_not_shown_as
         "Jens Stoltenberg", "Alexander Grushko", "Wendy Sherman", "Stefano Sannino"], a.text
 
 
+def read_whole(toy_config, replies, question, support=None):
+    """The pipeline over the article read whole, with the answer check on (P(yes) 0.5), asked `question` of a
+    model that writes `replies` and reads `support`: its stream (stages and the Answer last) and its model."""
+    from dataclasses import replace
+
+    gen = ScriptedGenerator(replies, support)
+    config = replace(toy_config, whole_chars=100_000, min_support=0.5)
+    return list(Pipeline(config, embedder=ToyEmbedder(), generator=gen).stream(question)), gen
+
+
 def test_a_no_whose_next_sentence_denies_the_question_is_shown_with_that_sentence(toy_config):
     # session 33, dev probe yn3-01: "No, the talks did not end with a breakthrough." fails the word test (its "not"
     # is on "end", the source's "no" on "breakthrough"); the sentence after it, "Those talks in Geneva ended with
     # no breakthrough", states the question with a negating word on its words: that sentence's No, not withheld
-    from dataclasses import replace
-
-    config = replace(toy_config, whole_chars=100_000, min_support=0.5)
     reply = "No, the talks did not end with a breakthrough. The talks in Geneva ended with no breakthrough."
-    a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).ask(
-        "Did the talks end with a breakthrough?")
+    a = read_whole(toy_config, [reply], "Did the talks end with a breakthrough?")[0][-1]
     assert a.text.startswith("No: ") and not a.abstained, a.text
     assert [c.quote for c in a.citations] == ["Those talks in Geneva ended with no breakthrough."]
 
@@ -878,17 +884,12 @@ def test_a_no_whose_sentence_denies_something_else_of_the_question_s_names_is_no
     # session 33, dev probe yn3-04: the denial reaches Russia and Peskov, not the position of strength asked about;
     # withheld by the polarity step, with no model pass, and answered instead by the sentence that denies what the
     # question asks (steps.denied)
-    from dataclasses import replace
-
-    config = replace(toy_config, whole_chars=100_000, min_support=0.5)
     reply = "No, Kremlin spokesman Dmitry Peskov repeated Russia's denials on Wednesday that it intends to invade Ukraine."
-    q = "Was Russia negotiating from a position of strength, according to Peskov?"
-    items = list(Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).stream(q))
+    items, _ = read_whole(toy_config, [reply], "Was Russia negotiating from a position of strength, according to Peskov?")
     assert Stage("polarity") in items and Stage("denied") in items
     assert items[-1].text.startswith("No: “We are not negotiating from a position of strength"), items[-1].text
     # the same sentence to the question it answers stands
-    a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).ask(
-        "Did Russia say it intends to invade Ukraine?")
+    a = read_whole(toy_config, [reply], "Did Russia say it intends to invade Ukraine?")[0][-1]
     assert a.text.startswith("No") and "denials" in a.text, a.text
 
 
@@ -909,17 +910,12 @@ def test_a_reply_that_says_no_to_what_the_source_denies_gets_the_denial_where_th
 def test_a_yes_the_model_doubts_after_it_is_checked_not_taken_for_an_abstention(toy_config):
     # session 33, dev probe yn3-07: "Yes, Russia and the US met on Monday. The documents don't say." was withheld
     # whole as an abstention; the Yes faces every check instead, and one the source does not state is still withheld
-    from dataclasses import replace
-
-    config = replace(toy_config, whole_chars=100_000, min_support=0.5)
     reply = "Yes, Russia and the US met on Monday. The documents don't say."
-    a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply])).ask(
-        "Did Russia and the US meet on Monday?")
+    a = read_whole(toy_config, [reply], "Did Russia and the US meet on Monday?")[0][-1]
     assert a.text.startswith("Yes, Russia and the US met on Monday [") and not a.abstained, a.text
     assert "don't say" not in a.text
     reply = "No, Hungary did not block a joint statement at the summit. The documents don't say."
-    a = Pipeline(config, embedder=ToyEmbedder(), generator=ScriptedGenerator([reply] * 3)).ask(
-        "Did Hungary block a joint statement at the summit?")
+    a = read_whole(toy_config, [reply] * 3, "Did Hungary block a joint statement at the summit?")[0][-1]
     assert a.abstained, a.text
 
 
@@ -927,16 +923,12 @@ def test_a_withheld_reply_that_says_no_is_answered_by_the_sentence_that_denies_t
     # session 33, dev probe yn3-06: "Yes, Jens Stoltenberg said Russia doesn't have a veto …" contradicts itself and
     # was withheld; the sentence whose "doesn't" reaches the question's "veto" gives its No, if the answer check
     # reads it as answering the question (steps.denied)
-    from dataclasses import replace
-
-    config = replace(toy_config, whole_chars=100_000, min_support=0.5)
     reply = "Yes, Jens Stoltenberg said Russia doesn't have a veto on which country can join Nato. [3]"
     q = "Did Stoltenberg say Russia can veto who joins Nato?"
-    gen = ScriptedGenerator([reply] * 3)
-    a = Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q)
+    items, gen = read_whole(toy_config, [reply] * 3, q)
+    a = items[-1]
     assert a.text.startswith("No: Jens Stoltenberg said 'Russia doesn't have a veto'") and not a.abstained, a.text
     assert "Russia doesn't have a veto" in a.citations[0].quote
     # the answer check read that sentence last: where it reads it as no answer, the reply stays withheld
     assert "Russia doesn't have a veto" in gen.checks[-1][-1]["content"]
-    gen = ScriptedGenerator([reply] * 3, support=[1.0] * (len(gen.checks) - 1) + [0.2])
-    assert Pipeline(config, embedder=ToyEmbedder(), generator=gen).ask(q).abstained
+    assert read_whole(toy_config, [reply] * 3, q, [1.0] * (len(gen.checks) - 1) + [0.2])[0][-1].abstained
