@@ -1157,8 +1157,10 @@ def denials(question: str, claim: str, passages: list[Passage], text_of) -> list
     (`opposed`: "a condition rejected by the US" to "Did the US accept …?"), or "before" for the question's
     "after" or the other way round (`_turned_round`). Only where neither the question
     nor the claim is negated, and the claim says every word of the question but its names and one more (it is
-    the question's statement: the model's "Yes" asserted it). Whether the sentence denies what the claim states is
-    the model's to read (steps.denied); these are where to look, in the passages' order, each once.
+    the question's statement: the model's "Yes" asserted it; after a reply that says No, the question itself is
+    given as the claim). A word of the question may be said as an irregular past ("brought" for "bring") or, for
+    its "anything", by the sentence's "nothing". Whether the sentence denies what the claim states is the model's
+    to read (steps.denied); these are where to look, in the passages' order, each once.
 
     >>> src = "Peskov repeated Russia's denials that it intends to invade Ukraine. The talks ended."
     >>> p = [Passage(Chunk("c", "d", 0, len(src), src), 0.0)]
