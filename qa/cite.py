@@ -228,7 +228,8 @@ _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
 
 
 # Irregular past forms and the verbs they are (of those that name nothing else: not "left", "found", "saw", "lost"),
-# for `_base_stems`
+# for `_base_stems`. `_IRREGULAR` (where a subject ends) lists the pasts alone, those four among them: a subject
+# ends at "left" whatever it means, while a question's "leave" is not the "left" of "the left bank"
 _IRREGULAR_BASE = dict(pair.split(":") for pair in (
     "met:meet brought:bring led:lead took:take taken:take gave:give given:give held:hold went:go gone:go came:come "
     "wrote:write written:write began:begin begun:begin sent:send kept:keep sought:seek chose:choose chosen:choose "

@@ -297,9 +297,8 @@ def denied(pipe, q, kind, raw: str, passages):
     reply = prompts.MARKER.sub("", raw).strip()
     claim = cite.without_yes_no(reply[slice(*sentences(reply)[0])])
     says_no = said == "no" or cite.denies_asked(claim, q) is True
-    if says_no and cite.negations(q):
-        return None
-    # a No: the question's own statement is what the sentence must deny; a Yes: the claim that asserted it
+    # a No: the question's own statement is what the sentence must deny; a Yes: the claim that asserted it (for a
+    # negated question cite.denials finds nothing, with no model pass)
     found = cite.denials(q, q if says_no else claim, passages, documents.text_of)[:2]
     if not found:
         return None
