@@ -104,6 +104,8 @@ def timing(t: dict) -> str:
         parts.append(f"read twice ({t['reread_s']:.1f} s)")
     if "retry_s" in t:  # the first answer was withheld: the question was asked again on another passage
         parts.append(f"second passage ({t['retry_s']:.1f} s)")
+    if "recite_s" in t:  # the answer check withheld a fact: it was read against another sentence holding it
+        parts.append(f"another sentence checked ({t['recite_s']:.1f} s)")
     if "spoken_s" in t:  # the first answer was withheld: the speaker's own sentence was quoted
         parts.append(f"speaker quoted ({t['spoken_s']:.1f} s)")
     if "lead_s" in t:  # no summary stood: the document's opening sentences were quoted
@@ -121,6 +123,7 @@ def timing(t: dict) -> str:
 WAIT = {"": "Searching the documents…", "reread": "The first reply did not match the source; reading the passage again…",
         "retry": "That answer did not hold up; reading the next passage…",
         "spoken": "That answer did not hold up; quoting the speaker instead…",
+        "recite": "That sentence did not answer the question; checking the answer against another that holds it…",
         "lead": "Quoting the document's opening sentences, its own summary…",
         "nearest": "That summary did not hold up; quoting the sentences nearest the question…",
         "premise": "Checking the question's words against the source…",

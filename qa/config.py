@@ -42,6 +42,9 @@ class Config:
     retry: int = 1                                   # 1: a set not read whole asks a withheld fact or reason again on
                                                      # the best passage the reply did not cite; 0 = off
     retry_support: float = 0.80                      # ...whose answer must reach this answer-check P(yes)
+    recite_support: float = 0.60                     # a fact the answer check withheld is read against the other
+                                                     # sentences holding its words (retrieve.holding), and shown
+                                                     # where one reaches this answer-check P(yes); 0 = off
     n_ctx: int = 4096                                # model context window (tokens)
     n_threads: int = 0                               # 0 = physical cores
     n_batch: int = 512                               # prompt-processing batch size

@@ -457,6 +457,58 @@ def _named_speakers(question: str, passages: list[Passage], text_of,
     return out
 
 
+RECITED = 2  # sentences a fact the answer check withheld is read against again (`holding`)
+
+
+def holding(reply: str, question: str, passages: list[Passage], text_of, embedder, quoted=(), stored=None,
+            qv: np.ndarray | None = None, most: int = RECITED) -> list[Passage]:
+    """For a fact whose quoted sentences the answer check read as not answering the question: up to `most` other
+    sentences of the passages that hold half the reply's own words at least (its words the question lacks), none
+    of the `quoted` spans (Citations), nearest the question first, one passage each (keeping its passage's
+    context). The reply may be right and cite the wrong sentence: "Who is the head of Nato?" answered "Jens
+    Stoltenberg is the head of Nato", quoted from "Jens Stoltenberg said 'Russia doesn't have a veto' …" (P(yes)
+    0.49), where "Alliance chief Jens Stoltenberg said …" says it (0.65). Sentence vectors come from `stored`
+    where it holds them all, else from the embedder; `qv` is the question's where the caller has it.
+
+    >>> from .types import Chunk, Citation
+    >>> doc = "Talks ended. Alliance chief Jens Stoltenberg spoke. Jens Stoltenberg said no."
+    >>> p = Passage(Chunk("c", "d", 0, len(doc), doc), 0.0, 0.0, doc)
+    >>> class Bag:  # a toy embedder: one unit vector per text, by whether it says "chief"
+    ...     def embed(self, texts): return np.array([[1.0, 0.0] if "chief" in t else [0.0, 1.0] for t in texts])
+    >>> [h.chunk.text for h in holding("Jens Stoltenberg is head.", "Who is the chief?", [p], lambda d: doc, Bag())]
+    ['Alliance chief Jens Stoltenberg spoke.', 'Jens Stoltenberg said no.']
+    >>> holding("Talks ended.", "Who is the chief?", [p], lambda d: doc, Bag(), [Citation(1, "c", "d", 0, 12, "Talks ended.")])
+    []
+    """
+    from .chunk import sentences, span
+    from .cite import MARKER, stems
+
+    own = stems(MARKER.sub("", reply)) - stems(question)
+    if not own:
+        return []
+    full = {d: text_of(d) for d in dict.fromkeys(p.chunk.doc for p in passages)}  # read once each
+    found: dict[tuple[str, int, int], Passage] = {}
+    for p in passages:
+        for a, b in sentences(full[p.chunk.doc], p.chunk.start, p.chunk.end):
+            k = (p.chunk.doc, a, b)
+            if k in found or any(c.doc == k[0] and c.start < b and a < c.end for c in quoted):
+                continue
+            if 2 * len(own & stems(full[k[0]][a:b])) >= len(own):
+                found[k] = p
+    if not found:
+        return []
+    keys = list(found)
+    vecs = stored.of(keys) if stored is not None else None
+    if vecs is None:
+        both = embedder.embed([question] + [full[d][a:b] for d, a, b in keys])
+        vecs, qv = both[1:], both[:1]
+    elif qv is None:
+        qv = embedder.embed([question])
+    near = vecs @ qv[0]
+    best = sorted(range(len(keys)), key=lambda i: -near[i])[:most]
+    return [replace(found[keys[i]], chunk=span(keys[i][0], full[keys[i][0]], keys[i][1], keys[i][2])) for i in best]
+
+
 LEAD = 2          # sentences a document's own summary is (`lead`)
 LEAD_WORDS = 8    # ...each of this many words at least, ending as a sentence ends
 

@@ -932,3 +932,22 @@ def test_a_withheld_reply_that_says_no_is_answered_by_the_sentence_that_denies_t
     # the answer check read that sentence last: where it reads it as no answer, the reply stays withheld
     assert "Russia doesn't have a veto" in gen.checks[-1][-1]["content"]
     assert read_whole(toy_config, [reply] * 3, q, [1.0] * (len(gen.checks) - 1) + [0.2])[0][-1].abstained
+
+
+def test_a_fact_the_answer_check_withheld_is_read_against_another_sentence_holding_it(toy_config):
+    # session 34, dev probe f3-01: "Jens Stoltenberg is the head of Nato", quoted from his "Russia doesn't have a
+    # veto" (P(yes) 0.49), is right; "Alliance chief Jens Stoltenberg said …" says it (0.65). The reply is read
+    # against the other sentences holding its own words, nearest the question first, and shown with the one the
+    # answer check reads as answering, at config.recite_support (0.60)
+    reply, question = "Jens Stoltenberg is the head of Nato.", "Who is the head of Nato?"
+    items, gen = read_whole(toy_config, [reply], question, [0.49, 0.65])
+    a = items[-1]
+    first, second = (m[-1]["content"].split("Question:")[0] for m in gen.checks[:2])  # what each answer check read
+    assert Stage("recite") in items and not a.abstained and a.text.startswith(reply[:-1] + " ["), a.text
+    assert a.citations[0].quote in second and a.citations[0].quote not in first and a.support == 0.65
+    # below the bar on both other sentences: withheld
+    items, gen = read_whole(toy_config, [reply], question, [0.49, 0.58, 0.55])
+    assert items[-1].abstained and Stage("recite") in items and 2 <= len(gen.checks) <= 3
+    # a reply with no word the question lacks has no other sentence to be read against
+    items, gen = read_whole(toy_config, ["Nato has a head."], question, [0.49])
+    assert items[-1].abstained and Stage("recite") not in items
