@@ -329,6 +329,8 @@ class Pipeline:
             checked = cite.countries_named(checked, passages, documents.text_of)  # the ones the list left out
         if not kind.items:  # a claim stating as done what its source hedges ("could include …"): the sentence
             checked = cite.hedged(checked, documents.text_of)
+            # a claim stating as fact what its source has a named speaker say: the sentence, the speaker named
+            checked = cite.attributed(checked, q, documents.text_of)
         if kind.one_answer:  # "Who …?" answered by a role for a name: the sentence that names them
             checked = cite.unnamed_answer(checked, q, documents.text_of)
         if kind.name == "fact":  # one member of a series the source names ("the US, the alliance and …"): all of it

@@ -545,6 +545,53 @@ def hedged(verified: Verified, text_of) -> Verified:
     return _as_sentences(verified, text_of, swap)
 
 
+ATTRIBUTED_WORDS = 4  # a claim shorter than this is a name or a phrase, not a statement someone made
+
+
+def attributed(verified: Verified, question: str, text_of) -> Verified:
+    """The verified answer with each claim that states as fact what its source sentence has a named speaker say
+    shown as that sentence, the speaker named: "No, Russia brought nothing new to the talks [9]", quoted from
+    "Wendy Sherman, the US deputy secretary of state who led the delegation, said Russia brought nothing new to
+    the talks", is shown as "No: Wendy Sherman, … said Russia brought nothing new to the talks [9]." (a Yes or No
+    keeps its word). Not a claim that names the speaker or says someone spoke ("Sherman said …"), one of fewer
+    than ATTRIBUTED_WORDS words ("Ukraine."), one whose question names the speaker ("What did Sherman say …?"
+    sets who says it), one from a quotation whose sentence does not name its speaker ("“These include …”"), nor
+    one a third of whose words are not what is said (after the verb of speaking, or quoted): "Russia and the US
+    met on Monday", of "The talks in Brussels, described by Mr Stoltenberg as a “defining moment …,” were the
+    second part of this week’s peace efforts after Russia and the US met on Monday", is not Stoltenberg's.
+
+    >>> t = "Talks ended. Wendy Sherman said Russia brought nothing new to the talks. Nato met."
+    >>> c = Citation(2, "c", "d", 13, 72, t[13:72])
+    >>> attributed(Verified("No, Russia brought nothing new [2].", (c,), False), "Did Russia bring anything?", lambda d: t).text
+    'No: Wendy Sherman said Russia brought nothing new to the talks [2].'
+    >>> attributed(Verified("Russia brought nothing new [2].", (c,), False), "What did Sherman say?", lambda d: t).text
+    'Russia brought nothing new [2].'
+    >>> attributed(Verified("Sherman said Russia brought nothing [2].", (c,), False), "What?", lambda d: t).text
+    'Sherman said Russia brought nothing [2].'
+    >>> t = "The talks, described by Mr Stoltenberg as vital, came after Russia and the US met on Monday."
+    >>> c = Citation(1, "c", "d", 0, len(t), t)
+    >>> attributed(Verified("Yes, Russia and the US met on Monday [1].", (c,), False), "Did they meet?", lambda d: t).text
+    'Yes, Russia and the US met on Monday [1].'
+    """
+    asked = set(_WORD.findall(question.lower()))
+
+    def swap(claim: str, doc_text: str, sa: int, sb: int) -> bool:
+        words = set(_WORD.findall(claim.lower()))
+        if len(words) < ATTRIBUTED_WORDS or _SPEECH.search(claim):
+            return False
+        who = set().union(*(w for a, b, w, _ in utterances(doc_text) if a < sb and sa < b))
+        if not who & _names(doc_text[sa:sb]) or who & (words | asked):
+            return False
+        m = _SPEECH.search(doc_text, sa, sb)
+        if m is None or re.match(r"\s+by\b", doc_text[m.end():sb]):  # "described by Mr Stoltenberg as …": an aside
+            return False
+        # what is said: the words after the verb of speaking, and the quotations ("“…,” Ms Smith said")
+        said = stems(doc_text[m.end():sb] + " " + " ".join(_QUOTATION.findall(doc_text[sa:sb])))
+        mine = stems(claim)
+        return 3 * len(mine & said) >= 2 * len(mine)
+    return _as_sentences(verified, text_of, swap, yes_no=True)
+
+
 def unnamed_answer(verified: Verified, question: str, text_of) -> Verified:
     """For a question that asks who (`_ASKS_WHO`), each claim that names no one the question does not (a role for
     a name) shown as its source sentence where that sentence names someone more: "Who spoke for the European
@@ -630,9 +677,10 @@ def one_of_many(verified: Verified, question: str, text_of) -> Verified:
     return _as_sentences(verified, text_of, swap)
 
 
-def _as_sentences(verified: Verified, text_of, swap) -> Verified:
+def _as_sentences(verified: Verified, text_of, swap, yes_no: bool = False) -> Verified:
     """The verified answer with each claim quoted from one source sentence (or run) for which
-    `swap(claim, doc_text, start, end)` holds shown as that sentence. A Yes or No reply's claim is left as it is."""
+    `swap(claim, doc_text, start, end)` holds shown as that sentence. A Yes or No reply's claim is left as it is,
+    but, `yes_no`, shown as "Yes: " or "No: " and that sentence (steps.denied shows its No so)."""
     if verified.abstained:
         return verified
     text, cites_of = verified.text, dict.fromkeys(verified.citations)
@@ -640,15 +688,18 @@ def _as_sentences(verified: Verified, text_of, swap) -> Verified:
     for (a, b), cites in reversed(list(zip(spans, _owned([text[a:b] for a, b in spans], verified.citations)))):
         claim = MARKER.sub("", text[a:b])
         words = _WORD.findall(claim.lower())
-        if len(cites) != 1 or not words or words[0] in ("yes", "no"):
+        said = words[0] in ("yes", "no") if words else False
+        if len(cites) != 1 or not words or said and not yes_no:
             continue
         c = cites[0]
         doc_text = text_of(c.doc)
         sa, sb = _sentence_bounds(doc_text, c.start, c.end)  # the sentence(s) holding the quote
-        if not swap(claim, doc_text, sa, sb):
+        if not swap(_YES_NO.sub("", claim, count=1) if said else claim, doc_text, sa, sb):
             continue
         whole = Citation(c.n, c.chunk_id, c.doc, sa, sb, doc_text[sa:sb])
-        text = text[:a] + _marked(" ".join(whole.quote.split()), [c.n]) + text[a + len(text[a:b].rstrip()):]
+        shown = _marked(" ".join(whole.quote.split()), [c.n])
+        shown = f"{words[0].capitalize()}: {shown}" if said else shown
+        text = text[:a] + shown + text[a + len(text[a:b].rstrip()):]
         cites_of = {(whole if k == c else k): None for k in cites_of}
     if text == verified.text:
         return verified

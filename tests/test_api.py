@@ -951,3 +951,14 @@ def test_a_fact_the_answer_check_withheld_is_read_against_another_sentence_holdi
     # a reply with no word the question lacks has no other sentence to be read against
     items, gen = read_whole(toy_config, ["Nato has a head."], question, [0.49])
     assert items[-1].abstained and Stage("recite") not in items
+
+
+def test_a_claim_stating_as_fact_what_a_named_speaker_says_is_shown_with_the_speaker(toy_config):
+    # session 33's chat check: "Did Russia bring anything new to the talks?" → "No, Russia brought nothing new to the
+    # talks [9]", right and cited, stated as fact where the source has Wendy Sherman say it
+    a = read_whole(toy_config, ["No, Russia brought nothing new to the talks."], "Did Russia bring anything new to the talks?")[0][-1]
+    assert a.text.startswith("No: Wendy Sherman, the US deputy secretary of state") and not a.abstained, a.text
+    assert "said Russia brought nothing new" in a.text and a.text == "No: " + cite._marked(a.citations[0].quote, [a.citations[0].n])
+    # a question that names the speaker sets who says it: the claim is left as the model wrote it
+    a = read_whole(toy_config, ["Russia brought nothing new to the talks."], "What did Sherman say Russia brought to the talks?")[0][-1]
+    assert a.text.startswith("Russia brought nothing new to the talks ["), a.text
